@@ -1,0 +1,351 @@
+"""Wire helpers shared by every adapter that speaks the OpenAI Images API (openai, azure, openai-compatible).
+
+Three jobs, all sans-I/O:
+
+- :func:`build_body` turns a :class:`~imgsdk.request.PreparedRequest` into the JSON body of
+  ``POST /images/generations`` for the model's ``family``: ``"dalle"`` (DALL·E 2/3: ``style``,
+  ``response_format``), ``"gpt-image"`` (``output_format``, ``background``; never ``style`` or
+  ``response_format``) or anything else (a permissive/unknown model: every field the policy left set).
+- :func:`parse_images` reads an ``ImagesResponse`` (``data[].url`` / ``b64_json`` / ``revised_prompt``,
+  top-level ``size`` / ``output_format`` / ``quality`` / ``background`` / ``usage``) into :class:`Images`.
+- :func:`openai_error` maps the error envelope ``{"error": {message, type, param, code}}`` onto the typed
+  errors, and :func:`should_retry` is openai-python's ``_should_retry`` rule.
+
+Facts come from /work/shared/reference/providers.md §1 (tag [OAI-SPEC]) and the openai-python source
+(``resources/images.py``, ``_base_client.py``) — cited where used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import email.utils
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from imgsdk.adapter import Images, WireResponse, error_for_status
+from imgsdk.capabilities import SizeSpec, TokenPrices
+from imgsdk.errors import ContentPolicyError, InvalidRequestError, ProviderError, QuotaExceededError
+from imgsdk.request import PreparedRequest
+from imgsdk.result import GeneratedImage
+
+__all__ = [
+    "DALLE2_SIZE", "DALLE3_SIZE", "DALLE3_STYLES", "DALLE_FAMILY", "GPT_IMAGE_2_SIZE", "GPT_IMAGE_BACKGROUNDS",
+    "GPT_IMAGE_FAMILY", "GPT_IMAGE_QUALITIES", "GPT_IMAGE_SIZE", "NODE_QUALITY_ALIASES", "ErrorInfo",
+    "build_body", "is_quota", "openai_error", "parse_images", "read_error", "retry_after_seconds",
+    "should_retry", "usage_cost", "with_request_id",
+]
+
+DALLE_FAMILY = "dalle"
+GPT_IMAGE_FAMILY = "gpt-image"
+
+# -- declarations shared by openai and azure (providers.md §1 "Request parameters", §2 "Models") ----------
+DALLE3_SIZE = SizeSpec(mode="fixed", sizes=("1024x1024", "1792x1024", "1024x1792"), default="1024x1024")
+DALLE2_SIZE = SizeSpec(mode="fixed", sizes=("256x256", "512x512", "1024x1024"), default="1024x1024")
+DALLE3_STYLES = ("vivid", "natural")
+# GPT-image: three fixed sizes plus "auto" (the default) [OAI-SPEC `size`].
+GPT_IMAGE_SIZE = SizeSpec(mode="fixed", sizes=("1024x1024", "1536x1024", "1024x1536", "auto"), default="auto")
+# gpt-image-2: any WxH, both sides divisible by 16, ratio 1:3..3:1, at most 3840x2160 [OAI-SPEC `size`].
+# Orientation is free, so max_side is 3840 and the pixel budget 3840*2160. `default` is None, not "auto":
+# imgsdk.policy turns a ratio request into pixels from the default and cannot do that from "auto".
+# A minimum pixel budget (~655,360 px) is reported only by third parties: not declared (UNCONFIRMED).
+GPT_IMAGE_2_SIZE = SizeSpec(mode="free", sizes=("1024x1024", "1536x1024", "1024x1536", "auto"),
+                            max_side=3840, multiple=16, max_pixels=3840 * 2160, min_ratio=1 / 3, max_ratio=3.0)
+GPT_IMAGE_QUALITIES = ("low", "medium", "high", "auto")
+# The node speaks DALL·E 3's words; on GPT-image "hd" is its top tier and "standard" its middle one.
+NODE_QUALITY_ALIASES: Mapping[str, str] = {"hd": "high", "standard": "medium"}
+GPT_IMAGE_BACKGROUNDS = ("transparent", "opaque", "auto")
+
+# Fields each family may carry; everything else the policy left set is not sent (the fields are DALL·E- or
+# GPT-image-only per [OAI-SPEC]: style/response_format → dall-e; output_format/background → GPT image).
+_FAMILY_FIELDS: Mapping[str, tuple[str, ...]] = {
+    DALLE_FAMILY: ("size", "quality", "style", "user"),
+    GPT_IMAGE_FAMILY: ("size", "quality", "output_format", "background", "user"),
+}
+_ANY_FIELDS = ("size", "quality", "style", "output_format", "background", "user")
+_MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp",
+                "gif": "image/gif", "svg": "image/svg+xml"}
+_SIZE = re.compile(r"^\d+x\d+$")
+_MODERATION_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
+_QUOTA_CODES = frozenset({"insufficient_quota"})
+MAX_RETRY_AFTER = 120.0  # openai-python _constants.MAX_RETRY_AFTER_DELAY: a longer wait means "do not retry"
+
+
+def build_body(call: PreparedRequest, *, model: str | None) -> dict[str, Any]:
+    """The JSON body for ``call``; ``model`` is the body's model field (None: no field, e.g. Azure).
+
+    Order of fields follows openai-python's ``images.generate``. ``n`` is always sent. DALL·E also gets
+    ``response_format``: ``"url"`` when the model returns URLs (the node's output is a URL), else
+    ``"b64_json"``. Provider options (``call.options``) are merged last and win; an option set to None removes
+    that field (e.g. ``{"response_format": None}`` to send none at all). ``stream`` is refused: imgsdk reads
+    whole responses only.
+    """
+    if call.options.get("stream"):
+        raise InvalidRequestError("stream=True is not supported: imgsdk reads whole responses; remove it "
+                                  "from provider_options", option="stream", model=call.model)
+    family = call.capabilities.family
+    body: dict[str, Any] = {} if model is None else {"model": model}
+    body.update(prompt=call.prompt, n=call.n)
+    for name in _FAMILY_FIELDS.get(family, _ANY_FIELDS):
+        value = getattr(call, name)
+        if value is not None:
+            body[name] = value
+    if family == DALLE_FAMILY:
+        body["response_format"] = "url" if call.capabilities.returns == "url" else "b64_json"
+    for key, value in call.options.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+# -- success ------------------------------------------------------------------------------------------------
+def response_time(response: WireResponse) -> dt.datetime:
+    """When the response was made: its ``Date`` header, else now (UTC)."""
+    value = response.header("date")
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        except (TypeError, ValueError, IndexError):
+            pass
+    return dt.datetime.now(dt.UTC)
+
+
+def parse_images(response: WireResponse, call: PreparedRequest, *, request_id: str | None,
+                 on_error: Callable[[WireResponse], ProviderError], keep: Iterable[str] = (),
+                 filtered: Callable[[Mapping[str, Any]], ContentPolicyError | None] | None = None) -> Images:
+    """Read an ``ImagesResponse`` into :class:`Images`.
+
+    ``keep`` names per-image keys copied into ``GeneratedImage.metadata`` (Azure's filter results).
+    ``filtered`` turns an item that carries no image into a ContentPolicyError (Azure's per-image filter).
+    A body holding ``error`` and no ``data`` is raised through ``on_error`` even on HTTP 200.
+    """
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ProviderError(f"the response body is not JSON (HTTP {response.status}); is base_url an OpenAI "
+                            "images endpoint?", model=call.model, status=response.status, request_id=request_id)
+    if body.get("error") and not body.get("data"):
+        raise on_error(response)
+    caps = call.capabilities
+    top = {key: body[key] for key in ("size", "quality", "background", "output_format") if body.get(key)}
+    fmt = str(top.get("output_format") or call.output_format or caps.output_format_default or "")
+    size = _reported_size(top.get("size"), call)
+    expires = None
+    if caps.url_ttl_seconds:
+        expires = response_time(response) + dt.timedelta(seconds=caps.url_ttl_seconds)
+    images: list[GeneratedImage] = []
+    errors: list[ProviderError] = []
+    for item in body.get("data") or ():
+        if not isinstance(item, dict):
+            continue
+        revised = item.get("revised_prompt") or call.prompt
+        metadata: dict[str, Any] = {key: item[key] for key in keep if key in item}
+        if top:
+            metadata["response"] = dict(top)
+        if item.get("b64_json"):
+            images.append(GeneratedImage.from_bytes(_decode(item["b64_json"], call, request_id), revised,
+                                                    media_type=_MEDIA_TYPES.get(fmt), reported_size=size,
+                                                    metadata=metadata))
+        elif item.get("url"):
+            images.append(GeneratedImage(url=item["url"], revised_prompt=revised, reported_size=size,
+                                         expires_at=expires, metadata=metadata))
+        elif filtered is not None and (error := filtered(item)) is not None:
+            errors.append(error)
+    if not images:
+        if errors:
+            raise errors[0]
+        raise ProviderError("the provider answered without any image (no data[].url or data[].b64_json)",
+                            model=call.model, status=response.status, request_id=request_id, body=body)
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+    cost = usage_cost(usage, caps.token_prices) if usage else None
+    return Images(images=images, request_id=request_id, usage=usage, cost_usd=cost, errors=errors)
+
+
+def _reported_size(reported: Any, call: PreparedRequest) -> str | None:
+    for candidate in (reported, call.size, call.capabilities.size.default):
+        if isinstance(candidate, str) and _SIZE.match(candidate):
+            return candidate
+    return None
+
+
+def _decode(text: str, call: PreparedRequest, request_id: str | None) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ProviderError("data[].b64_json is not valid base64", model=call.model,
+                            request_id=request_id) from error
+
+
+def usage_cost(usage: Mapping[str, Any], prices: TokenPrices | None) -> float | None:
+    """USD for a GPT-image ``usage`` block at per-million-token ``prices``; None when a needed price is missing.
+
+    Input tokens split into text and image ([OAI-SPEC] ``input_tokens_details``); output tokens are image
+    tokens unless ``output_tokens_details`` says some are text (no text-output price is declared: None).
+    """
+    if prices is None:
+        return None
+    details = usage.get("input_tokens_details") or {}
+    output_details = usage.get("output_tokens_details") or {}
+    parts = (
+        (details.get("text_tokens", usage.get("input_tokens", 0) if not details else 0), prices.text_input),
+        (details.get("image_tokens", 0), prices.image_input),
+        (output_details.get("image_tokens", usage.get("output_tokens", 0)), prices.image_output),
+        (output_details.get("text_tokens", 0), None),
+    )
+    total = 0.0
+    for tokens, price in parts:
+        if not isinstance(tokens, int) or tokens <= 0:
+            continue
+        if price is None:
+            return None  # never a guess
+        total += tokens * price / 1_000_000
+    return round(total, 6)
+
+
+# -- errors ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """The fields of an error body; ``error`` is the inner object (``{}`` when there is none)."""
+
+    message: str
+    type: str | None
+    code: str | None
+    param: str | None
+    error: Mapping[str, Any]
+    body: Any
+
+
+_KEYISH = re.compile(r"\b(sk|rk|sess)-[A-Za-z0-9_*\-.]{4,}")
+
+
+def scrub(text: str) -> str:
+    """Remove key-like tokens: OpenAI echoes a masked key in 401 messages ("Incorrect API key provided: sk-…")."""
+    return _KEYISH.sub("[redacted key]", text)
+
+
+def _scrub_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrub_all(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_all(item) for item in value]
+    return value
+
+
+def read_error(response: WireResponse) -> ErrorInfo:
+    """Parse ``{"error": {message, type, param, code}}`` ([OAI-SPEC] ``ErrorResponse``), tolerating proxies
+    that send ``{"error": "text"}``, ``{"message": ...}`` or plain text."""
+    body = response.json()
+    if body is None:
+        text = scrub(response.text.strip())[:500]
+        return ErrorInfo(text or f"HTTP {response.status}", None, None, None, {}, text or None)
+    body = _scrub_all(body)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        error = {"message": error}
+    if not isinstance(error, dict):
+        error = body if isinstance(body, dict) else {}
+    code = error.get("code")
+    message = error.get("message") or (body.get("message") if isinstance(body, dict) else None)
+    return ErrorInfo(message=str(message or f"HTTP {response.status}"),
+                     type=str(error["type"]) if error.get("type") else None,
+                     code=str(code) if code not in (None, "") else None,
+                     param=str(error["param"]) if error.get("param") else None, error=error, body=body)
+
+
+def is_quota(info: ErrorInfo) -> bool:
+    """``insufficient_quota`` (as code or type, on any status): billing, not throttling [OAI-ERR]."""
+    return info.code in _QUOTA_CODES or info.type in _QUOTA_CODES
+
+
+def _moderation(info: ErrorInfo) -> tuple[str | None, str]:
+    """Stage and reason of an OpenAI moderation error.
+
+    ``moderation_details: {moderation_stage, categories}`` sits in the error object (or beside it) in the
+    observed bodies [providers.md §1 Errors, third-party, UNCONFIRMED as a contract], so both places are read.
+    Without categories, ``safety_violations=[...]`` is read from the message (moderation_blocked's text).
+    """
+    details = info.error.get("moderation_details")
+    if not isinstance(details, dict) and isinstance(info.body, dict):
+        details = info.body.get("moderation_details")
+    details = details if isinstance(details, dict) else {}
+    stage = details.get("moderation_stage")
+    categories = [str(item) for item in details.get("categories") or () if item]
+    if not categories and (found := re.search(r"safety_violations=\[([^\]]*)\]", info.message)):
+        categories = [part.strip(" '\"") for part in found.group(1).split(",") if part.strip(" '\"")]
+    reason = str(info.code) + (f": {', '.join(categories)}" if categories else "")
+    return (stage if stage in ("input", "output") else None), reason
+
+
+def openai_error(response: WireResponse, model: str | None, *, adapter: str, label: str,
+                 request_id: str | None, info: ErrorInfo | None = None) -> ProviderError:
+    """The typed error for an OpenAI-style error response."""
+    info = info or read_error(response)
+    context: dict[str, Any] = dict(adapter=adapter, model=model, status=response.status,
+                                   request_id=request_id, code=info.code, body=info.body)
+    if info.code in _MODERATION_CODES:
+        stage, reason = _moderation(info)
+        return ContentPolicyError(
+            f"{label}'s safety system refused the request: {info.message} (rephrase the prompt; retrying it "
+            "unchanged will not help)", stage=stage, reason=reason, **context)
+    if is_quota(info):
+        return QuotaExceededError(f"{label}: {info.message} (out of quota or credits: check the account's "
+                                  "billing; retrying will not help)", **context)
+    error = error_for_status(response, adapter, model, message=f"{label}: {info.message}", code=info.code,
+                             body=info.body)
+    return with_request_id(error, request_id)
+
+
+def with_request_id(error: ProviderError, request_id: str | None) -> ProviderError:
+    """Set the request id the adapter reads (error_for_status reads a fixed header list) and re-render."""
+    if request_id and error.request_id != request_id:
+        error.request_id = request_id
+        error.args = (error._format(),)
+    return error
+
+
+# -- retries --------------------------------------------------------------------------------------------------
+def retry_after_seconds(response: WireResponse) -> float | None:
+    """``retry-after-ms``, then ``retry-after`` as seconds or an HTTP date (openai-python
+    ``_parse_retry_after_header``)."""
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = response.header(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / divisor
+        except ValueError:
+            continue
+    value = response.header("retry-after")
+    if value:
+        try:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return float(email.utils.mktime_tz(parsed) - time.time())
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None
+
+
+def should_retry(response: WireResponse, *, quota: bool) -> bool:
+    """openai-python ``_should_retry``: a Retry-After over 120 s means no; ``x-should-retry`` wins; else
+    408, 409, 429 and ≥ 500 — except a quota 429 (``insufficient_quota``), which never clears by waiting."""
+    delay = retry_after_seconds(response)
+    if delay is not None and math.isfinite(delay) and delay > MAX_RETRY_AFTER:
+        return False
+    header = response.header("x-should-retry")
+    if header == "true":
+        return True
+    if header == "false":
+        return False
+    if quota:
+        return False
+    return response.status in (408, 409, 429) or response.status >= 500

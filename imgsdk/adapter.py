@@ -1,0 +1,307 @@
+"""The contract between the core and an adapter.
+
+An adapter is a *sans-I/O translator*: it declares models (:class:`~imgsdk.capabilities.ModelCapabilities`),
+builds :class:`WireRequest` objects from a :class:`~imgsdk.request.PreparedRequest`, and parses
+:class:`WireResponse` objects into :class:`Images` (done) or :class:`Pending` (a job to poll). It never sends,
+sleeps, retries or polls: the core does that once, for sync and async, for every adapter.
+
+Adapters are found through the entry-point group ``imgsdk.adapters``; a third-party package registers the
+same way ours do::
+
+    [project.entry-points."imgsdk.adapters"]
+    myprovider = "my_package.adapter:MyAdapter"
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .capabilities import ModelCapabilities, SizeSpec
+from .errors import (AuthenticationError, InvalidRequestError, ModelNotFoundError, PermissionDeniedError,
+                     ProviderError, QuotaExceededError, RateLimitError, ServiceUnavailableError)
+from .request import PreparedRequest, RequestWarning
+from .result import GeneratedImage
+
+__all__ = ["Adapter", "Endpoint", "Images", "JobHandle", "Pending", "Secret", "WireRequest", "WireResponse"]
+
+
+class Secret:
+    """An API key or token that never shows itself in a repr, a log line or an exception."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """The secret itself, for building a header."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where and how to reach the provider, resolved from a profile.
+
+    - ``base_url``: the API root, without a trailing slash.
+    - ``api_key``: the key, if any (a :class:`Secret`).
+    - ``token_provider``: a callable returning a fresh bearer token (Azure Entra ID), used instead of a key.
+    - ``default_service``: True when ``base_url`` is the adapter's own public service, where lifecycle
+      (shut-down models) applies.
+    - ``settings``: adapter-specific profile keys (Azure ``deployment`` and ``api_version``, a ComfyUI
+      workflow...), as given in config.
+    """
+
+    base_url: str
+    api_key: Secret | None = None
+    token_provider: Callable[[], str] | None = None
+    default_service: bool = True
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"Endpoint(base_url={self.base_url!r}, api_key={'set' if self.api_key else None}, "
+                f"default_service={self.default_service})")
+
+
+@dataclass(slots=True)
+class WireRequest:
+    """One HTTP request, as data. Exactly one of ``json``, ``form`` (multipart fields) or ``content``.
+
+    ``files`` adds multipart file parts ``{name: (filename, bytes, content_type)}``; ``form`` alone is still
+    sent as multipart when ``multipart`` is True (Stability wants multipart even without a file).
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    content: bytes | None = None
+    multipart: bool = False
+
+
+@dataclass(slots=True)
+class WireResponse:
+    """One HTTP response, as data. ``headers`` keys are lower-case."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str = ""
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            return _json.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class JobHandle:
+    """A submitted, paid-for job that can be polled, cancelled, serialised and resumed later.
+
+    ``data`` holds the adapter's own fields (poll URL, stage...); everything must be JSON-serialisable.
+    """
+
+    adapter: str
+    model: str
+    job_id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return _json.dumps({"adapter": self.adapter, "model": self.model, "job_id": self.job_id,
+                            "data": dict(self.data)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> JobHandle:
+        raw = _json.loads(text)
+        return cls(raw["adapter"], raw["model"], raw["job_id"], raw.get("data", {}))
+
+
+@dataclass(slots=True)
+class Images:
+    """A finished answer: the images, plus what the provider said about them."""
+
+    images: list[GeneratedImage]
+    request_id: str | None = None
+    usage: Mapping[str, Any] | None = None
+    cost_usd: float | None = None
+    warnings: list[RequestWarning] = field(default_factory=list)
+    errors: list[ProviderError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Pending:
+    """A job still running: poll ``handle`` again after ``retry_after`` seconds (None: engine's backoff)."""
+
+    handle: JobHandle
+    retry_after: float | None = None
+    progress: float | None = None
+    queue_position: int | None = None
+    status: str | None = None
+
+
+Outcome = Images | Pending
+
+
+class Adapter:
+    """Base class for adapters. Subclasses set the class variables and override the translators.
+
+    Class variables:
+
+    - ``name``: the prefix in ``"adapter:model"`` (and the entry-point name).
+    - ``label``: a human name ("OpenAI").
+    - ``default_base_url``: the public API root, or None when the user must give one.
+    - ``key_env``: environment variables searched for a key, in order.
+    - ``key_required``: whether a call without a key is refused before the network.
+    - ``default_model``: the model used when a profile names only the adapter.
+    - ``profile_keys``: extra profile keys this adapter reads into ``Endpoint.settings``, with help text.
+    - ``secret_headers``: request headers that carry credentials (scrubbed from logs and cassettes).
+    - ``post_retry_statuses``: statuses on which a POST may be retried (``None``: the core's rule).
+    """
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    default_base_url: ClassVar[str | None] = None
+    key_env: ClassVar[tuple[str, ...]] = ()
+    key_required: ClassVar[bool] = True
+    default_model: ClassVar[str | None] = None
+    profile_keys: ClassVar[Mapping[str, str]] = {}
+    secret_headers: ClassVar[tuple[str, ...]] = ("authorization",)
+    post_retry_statuses: ClassVar[frozenset[int] | None] = None
+
+    # -- declarations -------------------------------------------------------------------------------
+    def catalogue(self) -> Mapping[str, ModelCapabilities]:
+        """Every model this adapter knows, by id."""
+        return {}
+
+    def capabilities(self, model: str, settings: Mapping[str, Any]) -> ModelCapabilities | None:
+        """The declaration for ``model`` (``settings`` lets e.g. Azure map a deployment to a family)."""
+        return self.catalogue().get(model)
+
+    def permissive_capabilities(self, model: str) -> ModelCapabilities:
+        """What an unknown model is assumed to accept when the user allows unknown models: everything."""
+        return ModelCapabilities(
+            model=model, size=SizeSpec(mode="free"), max_images=10, seed=True, negative_prompt=True,
+            output_formats=("png", "jpeg", "webp"), output_format_default=None, user_field=True,
+            seed_range=(-(2**63), 2**63 - 1), declared_by="permissive")
+
+    def non_image_model(self, model: str) -> bool:
+        """True when ``model`` is known *not* to generate images (a chat model set by mistake)."""
+        return False
+
+    # -- translation ----------------------------------------------------------------------------------
+    def build_request(self, call: PreparedRequest, endpoint: Endpoint) -> WireRequest:
+        raise NotImplementedError
+
+    def parse_response(self, response: WireResponse, call: PreparedRequest) -> Outcome:
+        raise NotImplementedError
+
+    def poll_request(self, handle: JobHandle, endpoint: Endpoint) -> WireRequest:
+        raise NotImplementedError(f"{self.name} does not poll")
+
+    def parse_poll(self, response: WireResponse, handle: JobHandle, call: PreparedRequest | None) -> Outcome:
+        raise NotImplementedError(f"{self.name} does not poll")
+
+    def cancel_request(self, handle: JobHandle, endpoint: Endpoint) -> WireRequest | None:
+        """The request that cancels a job, or None when the provider cannot cancel."""
+        return None
+
+    def serve(self, request: WireRequest) -> WireResponse | None:
+        """In-process answer for offline adapters (the local renderer); None means "use the network"."""
+        return None
+
+    def is_retryable(self, response: WireResponse) -> bool:
+        """Whether an error response is worth retrying. Default: 408, 409, 429 (not quota), 5xx."""
+        if response.status == 429:
+            return not isinstance(self.parse_error(response, None), QuotaExceededError)
+        return response.status in (408, 409) or response.status >= 500
+
+    def parse_error(self, response: WireResponse, call: PreparedRequest | None) -> ProviderError:
+        """Map an error response to the typed hierarchy. Adapters override to read their error bodies."""
+        return error_for_status(response, self.name, call.model if call else None,
+                                message=f"{self.label or self.name} answered HTTP {response.status}")
+
+    def request_id(self, response: WireResponse) -> str | None:
+        for name in ("x-request-id", "request-id", "apim-request-id", "x-amzn-requestid", "cf-ray"):
+            if value := response.header(name):
+                return value
+        return None
+
+
+def error_for_status(response: WireResponse, adapter: str, model: str | None, *, message: str,
+                     code: str | None = None, body: Any = None) -> ProviderError:
+    """The typed error for an HTTP status, for adapters that have already read message and code."""
+    request_id = None
+    for name in ("x-request-id", "request-id", "apim-request-id"):
+        request_id = request_id or response.header(name)
+    context: dict[str, Any] = dict(adapter=adapter, model=model, status=response.status,
+                                   request_id=request_id, code=code, body=body)
+    status = response.status
+    if status == 401:
+        return AuthenticationError(message, **context)
+    if status == 402:
+        return QuotaExceededError(message, **context)
+    if status == 403:
+        return PermissionDeniedError(message, **context)
+    if status == 404 and model:
+        return _ModelNotFound(message, **context)
+    if status == 429:
+        return RateLimitError(message, retry_after=_retry_after_hint(response), **context)
+    if status in (400, 404, 409, 413, 415, 422):
+        return _BadRequest(message, **context)
+    if status >= 500:
+        return ServiceUnavailableError(message, **context)
+    return ProviderError(message, **context)
+
+
+def _retry_after_hint(response: WireResponse) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = response.header(name)
+        if value:
+            try:
+                return float(value) * scale
+            except ValueError:
+                continue
+    return None
+
+
+class _BadRequest(ProviderError, InvalidRequestError):
+    """A 4xx about the request itself: a ProviderError that is also an InvalidRequestError."""
+
+    exit_code = 2
+    option: str | None = None
+
+
+class _ModelNotFound(ProviderError, ModelNotFoundError):
+    """A 404 naming a model: the provider does not serve it (anymore)."""
+
+    exit_code = 2
+    option: str | None = None
+    suggestions: tuple[str, ...] = ()

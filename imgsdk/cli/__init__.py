@@ -1,0 +1,80 @@
+"""The ``imgsdk`` command line: ``imgsdk generate`` and ``imgsdk models``.
+
+Exit codes: 0 ok; 2 usage, config or invalid request; 3 refused by the provider (policy, auth, quota);
+4 transient failure after retries. Warnings go to stderr, results to stdout. Only argparse is imported
+until a command runs, so ``imgsdk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imgsdk", description="One honest interface over text-to-image APIs.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    generate = commands.add_parser("generate", help="generate images and save them",
+                                   description="Generate images. With no provider configured and no key, the "
+                                   "offline placeholder renderer (local:placeholder) serves.")
+    generate.add_argument("prompt", help="the prompt; may hold {{ name }} references filled by --var")
+    generate.add_argument("--provider", "-p", help="a profile name from imgsdk.toml, or adapter:model")
+    generate.add_argument("--size", help="WxH (1024x1024, 1792x1024, 1024x1792...) or an aspect ratio W:H")
+    generate.add_argument("--quality", help="standard or hd (node vocabulary), or the model's own")
+    generate.add_argument("--style", help="vivid or natural (DALL·E 3)")
+    generate.add_argument("-n", type=int, default=1, help="number of images (default 1)")
+    generate.add_argument("--seed", type=int, help="seed, where the model supports one")
+    generate.add_argument("--negative-prompt", help="what to keep out of the image, where supported")
+    generate.add_argument("--format", dest="output_format", help="png, jpeg or webp")
+    generate.add_argument("--strict", action="store_true",
+                          help="refuse instead of dropping or adapting options the model lacks")
+    generate.add_argument("-o", "--output", default=".", help="a file (fox.png) or a directory (default: .)")
+    generate.add_argument("--json", action="store_true",
+                          help="print url, revised_prompt, size, warnings and paths as JSON")
+    generate.add_argument("--config", help="config file (default: $IMGSDK_CONFIG, ./imgsdk.toml, user config)")
+    generate.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                          help="a template variable; dotted keys nest (--var step.output.text=...)")
+
+    models = commands.add_parser("models", help="list models with capabilities, prices and lifecycle")
+    models.add_argument("adapter", nargs="?", help="only this adapter")
+    models.add_argument("--json", action="store_true", help="print the declarations as JSON")
+    models.add_argument("--markdown", action="store_true", help="print the capability matrix as Markdown")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from imgsdk import __version__
+
+        print(f"imgsdk {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from imgsdk.errors import ImgSDKError
+
+    try:
+        if args.command == "generate":
+            from .generate import run_generate
+
+            return run_generate(args)
+        from .models import run_models
+
+        return run_models(args)
+    except ImgSDKError as error:
+        print(f"imgsdk: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("imgsdk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""``python -m imgsdk.cli``."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""Send, retry, poll and fetch — written once, as generators, for sync and async alike.
+
+Each operation here is a generator that *yields actions* (:class:`Send` a wire request, :class:`Sleep`) and
+*receives* results (a :class:`~imgsdk.adapter.WireResponse` or a :class:`TransportFailure`). The sync client
+drives it with a blocking httpx2 client and ``time.sleep``; the async client with an async httpx2 client and
+``asyncio.sleep``. Everything else — the retry rule, Retry-After handling, the deadline, polling with capped
+backoff, cancel on timeout, never re-submitting a paid job — exists exactly once, here.
+
+Backoff timing uses tenacity's strategies (``wait_exponential_jitter``) so the curve is the well-tested one.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .adapter import Adapter, Endpoint, Images, JobHandle, Pending, WireRequest, WireResponse
+from .errors import ImageExpiredError, ProviderError, ProviderTimeoutError, ServiceUnavailableError
+from .request import PreparedRequest
+
+__all__ = ["RetrySettings", "Send", "Sleep", "TransportFailure", "fetch", "generate_call", "resume_job"]
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Action: send ``request``; ``purpose`` is submit, poll, cancel or fetch (for logs and tests)."""
+
+    request: WireRequest
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Action: wait ``seconds`` (the driver's sleep is injectable, so tests and replays never wait)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransportFailure:
+    """What the driver sends back when no response arrived. ``connected`` is False when the request
+    certainly never reached the server (connect error), so even a POST may be retried safely."""
+
+    error: Exception
+    connected: bool
+    timeout: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    """Retry and deadline knobs.
+
+    - ``max_retries``: extra attempts after the first (openai-python's default is 2).
+    - ``initial_delay`` / ``max_delay``: the exponential backoff curve with jitter, in seconds.
+    - ``max_retry_after``: a provider's Retry-After above this means "do not retry" (openai-python: 120 s).
+    - ``deadline``: overall seconds for one call, retries and polling included.
+    - ``poll_interval`` / ``poll_max_interval``: polling backoff start and cap.
+    - ``clock``: monotonic time source (injectable).
+    """
+
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 120.0
+    deadline: float = 600.0
+    poll_interval: float = 0.5
+    poll_max_interval: float = 5.0
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+    def for_polling(self) -> RetrySettings:
+        """Polling retries transient errors more patiently: a paid job must not be lost to one 502."""
+        return replace(self, max_retries=max(self.max_retries, 6))
+
+
+Action = Send | Sleep
+Reply = WireResponse | TransportFailure | None
+
+
+def _retry_after(response: WireResponse) -> float | None:
+    """Seconds from ``retry-after-ms``, then ``retry-after`` (seconds or an HTTP date)."""
+    if value := response.header("retry-after-ms"):
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    if value := response.header("retry-after"):
+        try:
+            return float(value)
+        except ValueError:
+            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            if parsed is not None:
+                return max(0.0, parsed.timestamp() - time.time())
+    return None
+
+
+def _backoff(attempt: int, settings: RetrySettings) -> float:
+    import tenacity
+
+    wait = tenacity.wait_exponential_jitter(initial=settings.initial_delay, max=settings.max_delay)
+    state = tenacity.RetryCallState(None, None, (), {})
+    state.attempt_number = attempt
+    return float(wait(state))
+
+
+def _should_retry(adapter: Adapter, request: WireRequest, reply: WireResponse | TransportFailure) -> bool:
+    if isinstance(reply, TransportFailure):
+        # A POST that may have reached the server is only retried where the provider allows re-sending it.
+        return not reply.connected or request.method != "POST" or adapter.post_retry_statuses is None
+    override = reply.header("x-should-retry")
+    if override in ("true", "false"):
+        return override == "true"
+    if request.method == "POST" and adapter.post_retry_statuses is not None:
+        return reply.status in adapter.post_retry_statuses
+    return adapter.is_retryable(reply)
+
+
+def send_with_retry(adapter: Adapter, request: WireRequest, purpose: str, settings: RetrySettings,
+                    deadline: float, call: PreparedRequest | None) -> Generator[Action, Reply, WireResponse]:
+    """Send until success or a final answer; return a response with status < 400, else raise."""
+    attempt = 0
+    while True:
+        attempt += 1
+        reply = yield Send(request, purpose)
+        assert reply is not None
+        if isinstance(reply, WireResponse) and reply.status < 400:
+            return reply
+        wait = _backoff(attempt, settings)
+        if isinstance(reply, WireResponse) and (hint := _retry_after(reply)) is not None:
+            wait = hint if hint <= settings.max_retry_after else float("inf")
+        retry = attempt <= settings.max_retries and _should_retry(adapter, request, reply)
+        if not retry or settings.clock() + wait > deadline:
+            raise _final_error(adapter, reply, call, purpose)
+        yield Sleep(wait)
+
+
+def _final_error(adapter: Adapter, reply: WireResponse | TransportFailure, call: PreparedRequest | None,
+                 purpose: str) -> ProviderError:
+    model = call.model if call else None
+    if isinstance(reply, WireResponse):
+        return adapter.parse_error(reply, call)
+    kind = ProviderTimeoutError if reply.timeout else ServiceUnavailableError
+    return kind(f"could not reach {adapter.label or adapter.name} to {purpose}: "
+                f"{type(reply.error).__name__}: {reply.error}", adapter=adapter.name, model=model)
+
+
+def generate_call(adapter: Adapter, call: PreparedRequest, endpoint: Endpoint, settings: RetrySettings,
+                  on_progress: Callable[[Pending], None] | None = None,
+                  on_submitted: Callable[[JobHandle], None] | None = None,
+                  ) -> Generator[Action, Reply, Images]:
+    """One provider call: submit (with retries), then poll until done when the provider answers with a job."""
+    deadline = settings.clock() + settings.deadline
+    response = yield from send_with_retry(adapter, adapter.build_request(call, endpoint), "submit", settings,
+                                          deadline, call)
+    outcome = adapter.parse_response(response, call)
+    if isinstance(outcome, Pending) and on_submitted is not None:
+        on_submitted(outcome.handle)
+    return (yield from _poll(adapter, outcome, call, endpoint, settings, deadline, on_progress))
+
+
+def resume_job(adapter: Adapter, handle: JobHandle, endpoint: Endpoint, settings: RetrySettings,
+               on_progress: Callable[[Pending], None] | None = None) -> Generator[Action, Reply, Images]:
+    """Poll a job submitted earlier (a serialised :class:`JobHandle`), without submitting anything."""
+    deadline = settings.clock() + settings.deadline
+    return (yield from _poll(adapter, Pending(handle, retry_after=0), None, endpoint, settings, deadline,
+                             on_progress))
+
+
+def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | None, endpoint: Endpoint,
+          settings: RetrySettings, deadline: float, on_progress: Callable[[Pending], None] | None,
+          ) -> Generator[Action, Reply, Images]:
+    interval = settings.poll_interval
+    while isinstance(outcome, Pending):
+        if on_progress is not None:
+            on_progress(outcome)
+        wait = outcome.retry_after if outcome.retry_after is not None else interval
+        if settings.clock() + wait > deadline:
+            yield from _cancel(adapter, outcome.handle, endpoint)
+            raise ProviderTimeoutError(
+                f"job {outcome.handle.job_id} did not finish within {settings.deadline:g} s (last status: "
+                f"{outcome.status or 'pending'}); it was cancelled where the provider allows it. Raise the "
+                "timeout, or resume it later with client.resume(handle)",
+                adapter=adapter.name, model=outcome.handle.model)
+        if wait > 0:
+            yield Sleep(wait)
+        interval = min(interval * 1.5, settings.poll_max_interval)
+        handle = outcome.handle
+        response = yield from send_with_retry(adapter, adapter.poll_request(handle, endpoint), "poll",
+                                              settings.for_polling(), deadline, call)
+        outcome = adapter.parse_poll(response, handle, call)
+    return outcome
+
+
+def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, None]:
+    request = adapter.cancel_request(handle, endpoint)
+    if request is not None:
+        yield Send(request, "cancel")  # best effort: the timeout error is raised whatever the answer
+
+
+def fetch(url: str, settings: RetrySettings, expires_at: Any = None,
+          headers: dict[str, str] | None = None) -> Generator[Action, Reply, bytes]:
+    """GET an image URL (no credentials: provider URLs are signed), retrying transient failures."""
+    import datetime as dt
+
+    request = WireRequest("GET", url, headers=dict(headers or {}))
+    attempt = 0
+    while True:
+        attempt += 1
+        reply = yield Send(request, "fetch")
+        assert reply is not None
+        if isinstance(reply, WireResponse) and reply.status < 400:
+            return reply.content
+        expired = (isinstance(reply, WireResponse) and reply.status in (403, 404) and expires_at is not None
+                   and dt.datetime.now(dt.UTC) >= expires_at)
+        if expired:
+            raise ImageExpiredError(
+                f"the image URL expired at {expires_at.isoformat()} (providers delete images after a while): "
+                "save images as soon as they arrive (result.save() or persist_to)",
+                expired_at=expires_at.isoformat(), status=reply.status if isinstance(reply, WireResponse) else None)
+        transient = isinstance(reply, TransportFailure) or reply.status in (408, 429) or reply.status >= 500
+        if not transient or attempt > settings.max_retries:
+            status = reply.status if isinstance(reply, WireResponse) else None
+            raise ServiceUnavailableError(f"could not download the image ({status or reply}) from {url[:80]}",
+                                          status=status)
+        yield Sleep(_backoff(attempt, settings))
