@@ -29,15 +29,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from imgsdk.adapter import Images, WireResponse, error_for_status
-from imgsdk.capabilities import SizeSpec, TokenPrices
+from imgsdk.capabilities import ModelCapabilities, SizeSpec, TokenPrices
 from imgsdk.errors import ContentPolicyError, InvalidRequestError, ProviderError, QuotaExceededError
 from imgsdk.request import PreparedRequest
 from imgsdk.result import GeneratedImage
 
 __all__ = [
-    "DALLE2_SIZE", "DALLE3_SIZE", "DALLE3_STYLES", "DALLE_FAMILY", "GPT_IMAGE_2_SIZE", "GPT_IMAGE_BACKGROUNDS",
-    "GPT_IMAGE_FAMILY", "GPT_IMAGE_QUALITIES", "GPT_IMAGE_SIZE", "NODE_QUALITY_ALIASES", "ErrorInfo",
-    "build_body", "is_quota", "openai_error", "parse_images", "read_error", "retry_after_seconds",
+    "DALLE2_SIZE", "DALLE3_SIZE", "DALLE3_STYLES", "DALLE_FAMILY", "GPT_IMAGE_2_SIZE",
+    "GPT_IMAGE_BACKGROUNDS", "GPT_IMAGE_FAMILY", "GPT_IMAGE_QUALITIES", "GPT_IMAGE_SIZE",
+    "NODE_QUALITY_ALIASES", "ErrorInfo", "build_body", "is_quota", "openai_error", "parse_images",
+    "permissive_capabilities", "read_error", "response_time", "retry_after_seconds", "scrub",
     "should_retry", "usage_cost", "with_request_id",
 ]
 
@@ -54,8 +55,8 @@ GPT_IMAGE_SIZE = SizeSpec(mode="fixed", sizes=("1024x1024", "1536x1024", "1024x1
 # Orientation is free, so max_side is 3840 and the pixel budget 3840*2160. `default` is None, not "auto":
 # imgsdk.policy turns a ratio request into pixels from the default and cannot do that from "auto".
 # A minimum pixel budget (~655,360 px) is reported only by third parties: not declared (UNCONFIRMED).
-GPT_IMAGE_2_SIZE = SizeSpec(mode="free", sizes=("1024x1024", "1536x1024", "1024x1536", "auto"),
-                            max_side=3840, multiple=16, max_pixels=3840 * 2160, min_ratio=1 / 3, max_ratio=3.0)
+GPT_IMAGE_2_SIZE = SizeSpec(mode="free", sizes=("1024x1024", "1536x1024", "1024x1536", "auto"), max_side=3840,
+                            multiple=16, max_pixels=3840 * 2160, min_ratio=1 / 3, max_ratio=3.0)
 GPT_IMAGE_QUALITIES = ("low", "medium", "high", "auto")
 # The node speaks DALL·E 3's words; on GPT-image "hd" is its top tier and "standard" its middle one.
 NODE_QUALITY_ALIASES: Mapping[str, str] = {"hd": "high", "standard": "medium"}
@@ -63,11 +64,13 @@ GPT_IMAGE_BACKGROUNDS = ("transparent", "opaque", "auto")
 
 # Fields each family may carry; everything else the policy left set is not sent (the fields are DALL·E- or
 # GPT-image-only per [OAI-SPEC]: style/response_format → dall-e; output_format/background → GPT image).
+# seed/negative_prompt are not in OpenAI's schema: our declarations refuse them (the policy drops them with a
+# warning), so they only reach the wire when a user's config declaration says a server accepts them.
 _FAMILY_FIELDS: Mapping[str, tuple[str, ...]] = {
-    DALLE_FAMILY: ("size", "quality", "style", "user"),
-    GPT_IMAGE_FAMILY: ("size", "quality", "output_format", "background", "user"),
+    DALLE_FAMILY: ("size", "quality", "style", "seed", "negative_prompt", "user"),
+    GPT_IMAGE_FAMILY: ("size", "quality", "seed", "negative_prompt", "output_format", "background", "user"),
 }
-_ANY_FIELDS = ("size", "quality", "style", "output_format", "background", "user")
+_ANY_FIELDS = ("size", "quality", "style", "seed", "negative_prompt", "output_format", "background", "user")
 _MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp",
                 "gif": "image/gif", "svg": "image/svg+xml"}
 _SIZE = re.compile(r"^\d+x\d+$")
@@ -105,6 +108,23 @@ def build_body(call: PreparedRequest, *, model: str | None) -> dict[str, Any]:
     return body
 
 
+def permissive_capabilities(model: str) -> ModelCapabilities:
+    """The profile for an undeclared model on an OpenAI-images endpoint: the node's options pass unchanged.
+
+    - size: any ``WxH`` as given (free mode, no multiple, no bounds); ``auto`` is sent as ``auto``.
+    - quality: every value of OpenAI's enum (standard, hd, low, medium, high, auto) as given.
+    - style: vivid, natural as given. n: up to 10 per call (more are fanned out).
+    - output_format png/jpeg/webp and background, sent only when the request sets them; user accepted.
+    - seed and negative_prompt: not in the OpenAI images API, so dropped with a warning.
+    - family "": the body carries whatever the request set; no ``response_format`` is added.
+    """
+    return ModelCapabilities(
+        model=model, family="", size=SizeSpec(mode="free", sizes=("auto",)),
+        qualities=("standard", "hd", "low", "medium", "high", "auto"), styles=DALLE3_STYLES, max_images=10,
+        output_formats=("png", "jpeg", "webp"), output_format_default=None, background=GPT_IMAGE_BACKGROUNDS,
+        user_field=True, returns="url", declared_by="permissive")
+
+
 # -- success ------------------------------------------------------------------------------------------------
 def response_time(response: WireResponse) -> dt.datetime:
     """When the response was made: its ``Date`` header, else now (UTC)."""
@@ -118,7 +138,7 @@ def response_time(response: WireResponse) -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def parse_images(response: WireResponse, call: PreparedRequest, *, request_id: str | None,
+def parse_images(response: WireResponse, call: PreparedRequest, *, adapter: str, request_id: str | None,
                  on_error: Callable[[WireResponse], ProviderError], keep: Iterable[str] = (),
                  filtered: Callable[[Mapping[str, Any]], ContentPolicyError | None] | None = None) -> Images:
     """Read an ``ImagesResponse`` into :class:`Images`.
@@ -129,8 +149,9 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, request_id: s
     """
     body = response.json()
     if not isinstance(body, dict):
-        raise ProviderError(f"the response body is not JSON (HTTP {response.status}); is base_url an OpenAI "
-                            "images endpoint?", model=call.model, status=response.status, request_id=request_id)
+        raise ProviderError(f"the response body is not JSON (HTTP {response.status}); is base_url an "
+                            "OpenAI images endpoint?", adapter=adapter, model=call.model,
+                            status=response.status, request_id=request_id)
     if body.get("error") and not body.get("data"):
         raise on_error(response)
     caps = call.capabilities
@@ -150,9 +171,9 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, request_id: s
         if top:
             metadata["response"] = dict(top)
         if item.get("b64_json"):
-            images.append(GeneratedImage.from_bytes(_decode(item["b64_json"], call, request_id), revised,
-                                                    media_type=_MEDIA_TYPES.get(fmt), reported_size=size,
-                                                    metadata=metadata))
+            raw = _decode(item["b64_json"], adapter, call, response.status, request_id)
+            images.append(GeneratedImage.from_bytes(raw, revised, media_type=_MEDIA_TYPES.get(fmt),
+                                                    reported_size=size, metadata=metadata))
         elif item.get("url"):
             images.append(GeneratedImage(url=item["url"], revised_prompt=revised, reported_size=size,
                                          expires_at=expires, metadata=metadata))
@@ -162,7 +183,8 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, request_id: s
         if errors:
             raise errors[0]
         raise ProviderError("the provider answered without any image (no data[].url or data[].b64_json)",
-                            model=call.model, status=response.status, request_id=request_id, body=body)
+                            adapter=adapter, model=call.model, status=response.status, request_id=request_id,
+                            body=body)
     usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
     cost = usage_cost(usage, caps.token_prices) if usage else None
     return Images(images=images, request_id=request_id, usage=usage, cost_usd=cost, errors=errors)
@@ -175,16 +197,16 @@ def _reported_size(reported: Any, call: PreparedRequest) -> str | None:
     return None
 
 
-def _decode(text: str, call: PreparedRequest, request_id: str | None) -> bytes:
+def _decode(text: str, adapter: str, call: PreparedRequest, status: int, request_id: str | None) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise ProviderError("data[].b64_json is not valid base64", model=call.model,
-                            request_id=request_id) from error
+        raise ProviderError("data[].b64_json is not valid base64", adapter=adapter, model=call.model,
+                            status=status, request_id=request_id) from error
 
 
 def usage_cost(usage: Mapping[str, Any], prices: TokenPrices | None) -> float | None:
-    """USD for a GPT-image ``usage`` block at per-million-token ``prices``; None when a needed price is missing.
+    """USD for a GPT-image ``usage`` block at per-million-token ``prices``; None when a price is missing.
 
     Input tokens split into text and image ([OAI-SPEC] ``input_tokens_details``); output tokens are image
     tokens unless ``output_tokens_details`` says some are text (no text-output price is declared: None).
@@ -209,7 +231,7 @@ def usage_cost(usage: Mapping[str, Any], prices: TokenPrices | None) -> float | 
     return round(total, 6)
 
 
-# -- errors ---------------------------------------------------------------------------------------------------
+# -- errors ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
     """The fields of an error body; ``error`` is the inner object (``{}`` when there is none)."""
@@ -226,7 +248,7 @@ _KEYISH = re.compile(r"\b(sk|rk|sess)-[A-Za-z0-9_*\-.]{4,}")
 
 
 def scrub(text: str) -> str:
-    """Remove key-like tokens: OpenAI echoes a masked key in 401 messages ("Incorrect API key provided: sk-…")."""
+    """Remove key-like tokens: OpenAI echoes a masked key in 401 messages ("Incorrect API key: sk-…")."""
     return _KEYISH.sub("[redacted key]", text)
 
 
@@ -242,7 +264,7 @@ def _scrub_all(value: Any) -> Any:
 
 def read_error(response: WireResponse) -> ErrorInfo:
     """Parse ``{"error": {message, type, param, code}}`` ([OAI-SPEC] ``ErrorResponse``), tolerating proxies
-    that send ``{"error": "text"}``, ``{"message": ...}`` or plain text."""
+    that send ``{"error": "text"}``, ``{"message": ...}`` (vLLM), ``{"detail": ...}`` (FastAPI) or plain text."""
     body = response.json()
     if body is None:
         text = scrub(response.text.strip())[:500]
@@ -254,7 +276,8 @@ def read_error(response: WireResponse) -> ErrorInfo:
     if not isinstance(error, dict):
         error = body if isinstance(body, dict) else {}
     code = error.get("code")
-    message = error.get("message") or (body.get("message") if isinstance(body, dict) else None)
+    message = error.get("message") or (body.get("message") or body.get("detail") if isinstance(body, dict)
+                                       else None)
     return ErrorInfo(message=str(message or f"HTTP {response.status}"),
                      type=str(error["type"]) if error.get("type") else None,
                      code=str(code) if code not in (None, "") else None,
@@ -312,7 +335,7 @@ def with_request_id(error: ProviderError, request_id: str | None) -> ProviderErr
     return error
 
 
-# -- retries --------------------------------------------------------------------------------------------------
+# -- retries -----------------------------------------------------------------------------------------------
 def retry_after_seconds(response: WireResponse) -> float | None:
     """``retry-after-ms``, then ``retry-after`` as seconds or an HTTP date (openai-python
     ``_parse_retry_after_header``)."""

@@ -1,7 +1,7 @@
-"""AUTOMATIC1111 / Forge web UI: ``POST {base}/sdapi/v1/txt2img`` (providers.md §10, [A1111 api.py, models.py]).
+"""AUTOMATIC1111 / Forge web UI: ``POST {base}/sdapi/v1/txt2img`` (providers.md §10; A1111 api.py, models.py).
 
-A self-hosted Stable Diffusion server started with ``--api``. One blocking JSON call answers with base64 images
-and an ``info`` field that is a JSON *string* (parsed again here for the per-image seeds and prompts).
+A self-hosted Stable Diffusion server started with ``--api``. One blocking JSON call answers with base64
+images and an ``info`` field that is a JSON *string* (parsed again here for the per-image seeds and prompts).
 
 Models. ``automatic1111:default`` means "whatever checkpoint the server has loaded" (nothing is sent). Any
 other model id is a checkpoint name (a title such as ``"sd_xl_base_1.0.safetensors [31e35c80fc]"``, a file
@@ -30,12 +30,16 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
-from imgsdk.adapter import (_BadRequest, Adapter, Endpoint, Images, Secret, WireRequest, WireResponse,
-                            error_for_status)
+from imgsdk.adapter import Adapter, Endpoint, Images, Secret, WireRequest, WireResponse, error_for_status
 from imgsdk.capabilities import Lifecycle, ModelCapabilities, Price, SizeSpec
 from imgsdk.errors import ConfigError, ProviderError
+
+# The class error_for_status itself uses for 400/422 (a ProviderError that is an InvalidRequestError). We need
+# it for a 404 that is not about the model (an unknown sampler, a server without --api), which
+# error_for_status would type as ModelNotFoundError. A public way to ask for it is requested in the report.
+from imgsdk.errors import RequestRejectedError as RequestRejected
 from imgsdk.request import PreparedRequest, RequestWarning
 from imgsdk.result import GeneratedImage
 
@@ -87,7 +91,7 @@ class Automatic1111Adapter(Adapter):
     key_env = ()
     key_required = False
     default_model = DEFAULT_MODEL
-    profile_keys = {
+    profile_keys: ClassVar[Mapping[str, str]] = {
         "username": "user name for HTTP Basic auth, when the server runs with --api-auth user:password",
         "password": "password for --api-auth (or give it as api_key)",
         "sampler": "default sampler_name, e.g. 'DPM++ 2M' or 'Euler a' (the server's default otherwise)",
@@ -95,6 +99,7 @@ class Automatic1111Adapter(Adapter):
         "cfg_scale": "default CFG scale (7.0 on the server)",
     }
     secret_headers = ("authorization",)
+    secret_settings: ClassVar[tuple[str, ...]] = ("password",)
     # txt2img blocks until the images exist: a 504 from a proxy may mean the GPU is still working on it, and
     # re-sending would queue the whole batch again. Only "never reached the server" answers are re-sent.
     post_retry_statuses = frozenset({502, 503})
@@ -157,7 +162,7 @@ class Automatic1111Adapter(Adapter):
             prompt = _item(prompts, index)
             metadata: dict[str, Any] = {key: info[key] for key in ("sd_model_name", "sd_model_hash")
                                         if isinstance(info.get(key), str)}
-            if isinstance(text := _item(infotexts, index), str):
+            if isinstance(text := _item(infotexts, start + index), str):  # infotexts include the grid's
                 metadata["infotext"] = text
             images.append(GeneratedImage.from_bytes(
                 data, prompt if isinstance(prompt, str) and prompt.strip() else call.prompt,
@@ -166,56 +171,61 @@ class Automatic1111Adapter(Adapter):
                       warnings=self._checkpoint_warnings(call, info))
 
     def parse_error(self, response: WireResponse, call: PreparedRequest | None) -> ProviderError:
+        """422 validation → InvalidRequestError naming the fields; 404 sampler/model/route; 5xx → unavailable.
+
+        Error bodies [§10]: FastAPI's ``{"detail": [{loc, msg, type}]}`` for validation, ``{"detail": "Not
+        Found"}`` for an unknown route (the server was started without ``--api``), and the web UI's
+        middleware shape ``{"error": <exception class>, "detail", "body", "errors": str(exception)}`` for
+        everything else.
+        """
         model = call.model if call else None
         body = response.json()
         status = response.status
-        context = dict(adapter=self.name, model=model, status=status, request_id=self.request_id(response),
-                       body=body if body is not None else response.text[:2000])
         detail = body.get("detail") if isinstance(body, Mapping) else None
-        middleware = isinstance(body, Mapping) and _MIDDLEWARE_KEYS <= set(body)
-        code = str(body["error"]) if middleware and isinstance(body, Mapping) else None
-        if status == 422 and isinstance(detail, list):  # FastAPI validation: {"detail": [{loc, msg, type}]}
-            fields = [_field_error(item) for item in detail if isinstance(item, Mapping)]
-            message = f"{self.label} rejected the request (HTTP 422): {'; '.join(fields) or detail}"
-            return _BadRequest(message, code="validation_error", **context)
+        kept = body if body is not None else response.text[:2000]
+        code = str(body["error"]) if isinstance(body, Mapping) and set(body) >= _MIDDLEWARE_KEYS else None
+        context: dict[str, Any] = dict(adapter=self.name, model=model, status=status, body=kept,
+                                       request_id=self.request_id(response))
+        if status == 422 and isinstance(detail, list):
+            fields = "; ".join(_field_error(item) for item in detail if isinstance(item, Mapping))
+            return RequestRejected(f"{self.label} rejected the request (HTTP 422): {fields or detail}",
+                                   code="validation_error", **context)
         text = _message(body, response)
-        if status == 401:
+        if status == 404 and "sampler" in text.lower():
+            error = RequestRejected(f"{self.label}: {text}: this server has no such sampler (GET "
+                                    "/sdapi/v1/samplers lists them; set 'sampler' in the profile)",
+                                    code=code or "sampler_not_found", **context)
+            error.option = "sampler_name"
+            return error
+        if status == 404 and "model" in text.lower() and model is not None:
+            message = (f"{self.label}: {text}: checkpoint {model!r} is not on the server (GET "
+                       "/sdapi/v1/sd-models lists them), or use the model 'default' for the loaded one")
+        elif status == 404:
+            return RequestRejected(f"{self.label} answered 404 {text!r}: start the web UI with --api, and "
+                                   "check base_url (the web UI's address, e.g. http://127.0.0.1:7860)",
+                                   code=code or "not_found", **context)
+        elif status == 401:
             message = (f"{self.label} refused the credentials ({text}): set username and password in the "
-                       "profile to one user:password pair of the server's --api-auth")
-            return error_for_status(response, self.name, model, message=message, code=code, body=context["body"])
-        if status == 404:
-            lowered = text.lower()
-            if "sampler" in lowered:
-                message = (f"{self.label}: {text}: the sampler name is unknown to this server (see GET "
-                           "/sdapi/v1/samplers; set 'sampler' in the profile or sampler_name in the options)")
-                return _BadRequest(message, code=code or "sampler_not_found", **context)
-            if "model" in lowered and model is not None:
-                message = (f"{self.label}: {text}: checkpoint {model!r} is not on the server (see GET "
-                           "/sdapi/v1/sd-models), or use model 'default' for the loaded one")
-                return error_for_status(response, self.name, model, message=message, code=code or "model_not_found",
-                                        body=context["body"])
-            message = (f"{self.label} answered 404 {text!r} for {response.url or '/sdapi/v1/txt2img'}: start the "
-                       "web UI with --api, and check base_url (the web UI's address, e.g. http://127.0.0.1:7860)")
-            return _BadRequest(message, code=code or "not_found", **context)
-        if status >= 500:
+                       "profile to a user:password pair of the server's --api-auth")
+        elif status >= 500:
             message = f"{self.label} failed while generating (HTTP {status}): {text}"
-            return error_for_status(response, self.name, model, message=message, code=code, body=context["body"])
-        return error_for_status(response, self.name, model, message=f"{self.label} answered HTTP {status}: {text}",
-                                code=code, body=context["body"])
+        else:
+            message = f"{self.label} answered HTTP {status}: {text}"
+        return error_for_status(response, self.name, model, message=message, code=code, body=kept)
 
     def is_retryable(self, response: WireResponse) -> bool:
         """Gateway errors and 408 are worth another try; an exception the web UI reported is not.
 
-        A 500 in the middleware shape (``{"error", "detail", "body", "errors"}``) is an exception raised while
-        generating (out of memory, NaNs in the VAE, a bad script argument): the same request fails the same way
-        again, and A1111 serialises every request behind one lock, so nothing else will free the GPU meanwhile.
-        There is no rate limiting [§10].
+        A 500 in the middleware shape (``{"error", "detail", "body", "errors"}``) is an exception raised
+        while generating (out of memory, NaNs in the VAE, a bad script argument): the same request fails the
+        same way again, and A1111 runs one request at a time behind a lock, so nothing frees the GPU
+        meanwhile. There is no rate limiting [§10].
         """
         if response.status in (408, 502, 503, 504):
             return True
         if response.status >= 500:
             body = response.json()
-            return not (isinstance(body, Mapping) and _MIDDLEWARE_KEYS <= set(body))
+            return not (isinstance(body, Mapping) and set(body) >= _MIDDLEWARE_KEYS)
         return False
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -227,13 +237,13 @@ class Automatic1111Adapter(Adapter):
             raise self._unexpected(response, call, "base64 images") from error
 
     def _unexpected(self, response: WireResponse, call: PreparedRequest, expected: str) -> ProviderError:
-        return ProviderError(f"{self.label} answered HTTP {response.status} without {expected}: is base_url the "
-                             "web UI (with --api) and not something else?", adapter=self.name, model=call.model,
-                             status=response.status, request_id=self.request_id(response), code="unexpected_body",
-                             body=response.text[:500])
+        return ProviderError(
+            f"{self.label} answered HTTP {response.status} without {expected}: is base_url the web UI (with "
+            "--api)?", adapter=self.name, model=call.model, status=response.status,
+            request_id=self.request_id(response), code="unexpected_body", body=response.text[:500])
 
     def _checkpoint_warnings(self, call: PreparedRequest, info: Mapping[str, Any]) -> list[RequestWarning]:
-        """Warn when the server generated with another checkpoint than the one asked for (upstream falls back)."""
+        """Warn when the server used another checkpoint than the one asked for (upstream falls back)."""
         used = info.get("sd_model_name")
         if call.model == DEFAULT_MODEL or not isinstance(used, str) or _same_checkpoint(call.model, info):
             return []
@@ -253,8 +263,8 @@ def _auth_headers(endpoint: Endpoint) -> dict[str, str]:
         if not password and endpoint.api_key:
             password = endpoint.api_key.get()
         if not password:
-            raise ConfigError("username is set but password is not: set password (or api_key) to the password of "
-                              "that --api-auth user", key="password")
+            raise ConfigError("username is set but password is not: set password (or api_key) to that "
+                              "--api-auth user's password", key="password")
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         return {"authorization": f"Basic {token}"}
     if endpoint.api_key:

@@ -148,6 +148,10 @@ class BFLAdapter(Adapter):
     key_env: ClassVar[tuple[str, ...]] = ("BFL_API_KEY",)
     default_model: ClassVar[str | None] = "flux-2-pro"  # BFL's recommended default [BFL-OAS summary]
     secret_headers: ClassVar[tuple[str, ...]] = ("x-key",)
+    # A submit is paid: it is re-sent only on answers that say it was not accepted (429: concurrency limit)
+    # or the 5xx BFL says to retry [BFL-SKILL]. Declaring the set also stops the engine from re-sending a
+    # POST after a connection that broke mid-request (that could create a second, paid task).
+    post_retry_statuses: ClassVar[frozenset[int] | None] = frozenset({429, 500, 502, 503, 504})
 
     def catalogue(self) -> Mapping[str, ModelCapabilities]:
         return MODELS

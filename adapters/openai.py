@@ -30,14 +30,11 @@ from imgsdk.capabilities import Lifecycle, ModelCapabilities, Price, SizeSpec, T
 from imgsdk.errors import ProviderError
 from imgsdk.request import PreparedRequest
 
-from ._openai_wire import (DALLE2_SIZE, DALLE3_SIZE, DALLE3_STYLES, DALLE_FAMILY, GPT_IMAGE_2_SIZE,
-                           GPT_IMAGE_BACKGROUNDS, GPT_IMAGE_FAMILY, GPT_IMAGE_QUALITIES, GPT_IMAGE_SIZE,
-                           NODE_QUALITY_ALIASES, build_body, is_quota, openai_error, parse_images, read_error,
-                           should_retry)
+from . import _openai_wire as wire
 
 __all__ = ["MODELS", "OpenAIAdapter"]
 
-# -- lifecycle facts (providers.md §1 "Models"; openai-python 3.57 types/image_model.py docstring) ------------
+# -- lifecycle (providers.md §1 "Models"; openai-python 3.57 types/image_model.py docstring) -------------
 _DALLE_RETIRED = Lifecycle(
     status="retired", shutdown_on="2026-05-12", replacement="gpt-image-2",
     note="DALL·E was removed from OpenAI's API; proxies or Azure deployments may still serve it",
@@ -54,31 +51,35 @@ _DEPRECATED_DEC_2026 = Lifecycle(
 _ACTIVE = Lifecycle(status="active", source="[OAI-SPEC] f85dbe2 model enum; [OAI-MODELS] gpt-image-2.md")
 _UNCONFIRMED = Lifecycle(
     status="active",
-    note="UNCONFIRMED: named on OpenAI model/deprecation pages and in openai-python 3.57, but absent from the "
-         "extracted OpenAPI spec; declared conservatively like gpt-image-2 (third parties report extra "
+    note="UNCONFIRMED: named on OpenAI model/deprecation pages and in openai-python 3.57, but absent from "
+         "the extracted OpenAPI spec; declared conservatively like gpt-image-2 (third parties report extra "
          "quality tiers xhigh/max and gif/svg output: pass them via provider_options if you need them)",
     source="[OAI-MODELS], [OAI-DEPREC]; parameters third-party (docs.oxen.ai, docs.laozhang.ai)")
 
 # -- prices (providers.md §1 "Pricing"); non-square = 1536x1024 and 1024x1536 --------------------------------
+_CANVAS = "kevinhermawan/Canvas model-info.json (third-party, UNCONFIRMED)"
 _PRICE_DATE = "2026-11-29"  # the date the undated pages were read for the reference
 
 
 def _tiered(table: Mapping[str, tuple[float, float]]) -> tuple[Price, ...]:
     """Per-image prices ``{quality: (square, non-square)}`` for the three fixed GPT-image sizes."""
     return tuple(price for quality, (square, wide) in table.items() for price in (
-        Price(square, quality, "1024x1024"), Price(wide, quality, "1536x1024"), Price(wide, quality, "1024x1536")))
+        Price(square, quality, "1024x1024"), Price(wide, quality, "1536x1024"),
+        Price(wide, quality, "1024x1536")))
 
 
-def _gpt_image(model: str, *, size: SizeSpec = GPT_IMAGE_SIZE, lifecycle: Lifecycle = _ACTIVE,
+def _gpt_image(model: str, *, size: SizeSpec = wire.GPT_IMAGE_SIZE, lifecycle: Lifecycle = _ACTIVE,
                prices: tuple[Price, ...] = (), token_prices: TokenPrices | None = None,
                price_source: str | None = None, price_date: str | None = None) -> ModelCapabilities:
-    """A GPT-image model: base64 only, no style, png/jpeg/webp, background, n ≤ 10, prompt ≤ 32000 [OAI-SPEC]."""
+    """A GPT-image model: base64 only, no style, png/jpeg/webp, background, n ≤ 10, prompt ≤ 32000
+    [OAI-SPEC]; quality low/medium/high/auto (default auto) with the node's hd/standard translated."""
     return ModelCapabilities(
-        model=model, family=GPT_IMAGE_FAMILY, size=size, qualities=GPT_IMAGE_QUALITIES, quality_default="auto",
-        quality_aliases=NODE_QUALITY_ALIASES, styles=(), max_images=10, output_formats=("png", "jpeg", "webp"),
-        output_format_default="png", background=GPT_IMAGE_BACKGROUNDS, user_field=True, prompt_max_chars=32000,
-        returns="base64", prices=prices, token_prices=token_prices, price_source=price_source,
-        price_date=price_date, lifecycle=lifecycle)
+        model=model, family=wire.GPT_IMAGE_FAMILY, size=size, qualities=wire.GPT_IMAGE_QUALITIES,
+        quality_default="auto", quality_aliases=wire.NODE_QUALITY_ALIASES, styles=(), max_images=10,
+        output_formats=("png", "jpeg", "webp"), output_format_default="png",
+        background=wire.GPT_IMAGE_BACKGROUNDS, user_field=True, prompt_max_chars=32000, returns="base64",
+        prices=prices, token_prices=token_prices, price_source=price_source, price_date=price_date,
+        lifecycle=lifecycle)
 
 
 
@@ -91,21 +92,22 @@ def _gpt_image_1_5(model: str) -> ModelCapabilities:
 
 MODELS: Mapping[str, ModelCapabilities] = {caps.model: caps for caps in (
     ModelCapabilities(
-        model="dall-e-3", family=DALLE_FAMILY, size=DALLE3_SIZE, qualities=("standard", "hd"),
-        quality_default="standard", styles=DALLE3_STYLES, style_default="vivid", max_images=1,
+        model="dall-e-3", family=wire.DALLE_FAMILY, size=wire.DALLE3_SIZE, qualities=("standard", "hd"),
+        quality_default="standard", styles=wire.DALLE3_STYLES, style_default="vivid", max_images=1,
         output_formats=("png",), user_field=True, prompt_max_chars=4000, returns="url", url_ttl_seconds=3600,
         prices=(Price(0.040, "standard", "1024x1024"), Price(0.080, "standard", "1792x1024"),
                 Price(0.080, "standard", "1024x1792"), Price(0.080, "hd", "1024x1024"),
                 Price(0.120, "hd", "1792x1024"), Price(0.120, "hd", "1024x1792")),
-        price_source="kevinhermawan/Canvas model-info.json (third-party, UNCONFIRMED)", price_date="2023-12-25",
+        price_source=_CANVAS, price_date="2023-12-25",
         lifecycle=_DALLE_RETIRED),
     # dall-e-2: quality "standard" is its only value [OAI-SPEC `quality`]; no style; n up to 10.
     ModelCapabilities(
-        model="dall-e-2", family=DALLE_FAMILY, size=DALLE2_SIZE, qualities=("standard",),
+        model="dall-e-2", family=wire.DALLE_FAMILY, size=wire.DALLE2_SIZE, qualities=("standard",),
         quality_default="standard", styles=(), max_images=10, output_formats=("png",), user_field=True,
         prompt_max_chars=1000, returns="url", url_ttl_seconds=3600,
-        prices=(Price(0.016, None, "256x256"), Price(0.018, None, "512x512"), Price(0.020, None, "1024x1024")),
-        price_source="kevinhermawan/Canvas model-info.json (third-party, UNCONFIRMED)", price_date="2023-12-25",
+        prices=(Price(0.016, None, "256x256"), Price(0.018, None, "512x512"),
+                Price(0.020, None, "1024x1024")),
+        price_source=_CANVAS, price_date="2023-12-25",
         lifecycle=_DALLE_RETIRED),
     _gpt_image(
         "gpt-image-1", lifecycle=_GPT_IMAGE_1_RETIRED,
@@ -120,9 +122,9 @@ MODELS: Mapping[str, ModelCapabilities] = {caps.model: caps for caps in (
     _gpt_image_1_5("gpt-image-1.5"),
     _gpt_image_1_5("gpt-image-1.5-2025-12-16"),
     # gpt-image-2 is token-priced; the pricing page is not in the corpus (UNCONFIRMED): no price declared.
-    _gpt_image("gpt-image-2", size=GPT_IMAGE_2_SIZE),
-    _gpt_image("gpt-image-2-2026-04-21", size=GPT_IMAGE_2_SIZE),
-    *(_gpt_image(f"gpt-image-{version}-{variant}", size=GPT_IMAGE_2_SIZE, lifecycle=_UNCONFIRMED)
+    _gpt_image("gpt-image-2", size=wire.GPT_IMAGE_2_SIZE),
+    _gpt_image("gpt-image-2-2026-04-21", size=wire.GPT_IMAGE_2_SIZE),
+    *(_gpt_image(f"gpt-image-{version}-{variant}", size=wire.GPT_IMAGE_2_SIZE, lifecycle=_UNCONFIRMED)
       for version in ("2.5", "2.6") for variant in ("flare", "sunburst")),
 )}
 
@@ -161,6 +163,11 @@ class OpenAIAdapter(Adapter):
         base = MODELS.get(match.group("base")) if match else None
         return dataclasses.replace(base, model=model) if base is not None else None
 
+    def permissive_capabilities(self, model: str) -> ModelCapabilities:
+        """An unknown model (``allow_unknown_model``) passes the node's options through unchanged, minus what
+        OpenAI's images API has no field for (seed, negative_prompt): see ``_openai_wire``."""
+        return wire.permissive_capabilities(model)
+
     def non_image_model(self, model: str) -> bool:
         """True for chat/text/audio/embedding/video ids (gpt-4o, gpt-5*, o3, whisper...), by pattern.
 
@@ -179,18 +186,18 @@ class OpenAIAdapter(Adapter):
             if value := endpoint.settings.get(key):
                 headers[header] = str(value)
         return WireRequest(method="POST", url=f"{endpoint.base_url.rstrip('/')}/images/generations",
-                           headers=headers, json=build_body(call, model=call.model))
+                           headers=headers, json=wire.build_body(call, model=call.model))
 
     def parse_response(self, response: WireResponse, call: PreparedRequest) -> Images:
-        return parse_images(response, call, request_id=self.request_id(response),
+        return wire.parse_images(response, call, adapter=self.name, request_id=self.request_id(response),
                             on_error=lambda failed: self.parse_error(failed, call))
 
     def parse_error(self, response: WireResponse, call: PreparedRequest | None) -> ProviderError:
-        return openai_error(response, call.model if call else None, adapter=self.name, label=self.label,
+        return wire.openai_error(response, call.model if call else None, adapter=self.name, label=self.label,
                             request_id=self.request_id(response))
 
     def is_retryable(self, response: WireResponse) -> bool:
-        return should_retry(response, quota=is_quota(read_error(response)))
+        return wire.should_retry(response, quota=wire.is_quota(wire.read_error(response)))
 
     def request_id(self, response: WireResponse) -> str | None:
         return response.header("x-request-id")

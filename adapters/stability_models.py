@@ -6,10 +6,10 @@ platform.stability.ai reference text), [SAI-COMFY] (Stability's own ComfyUI node
 
 Two wire families:
 
-- ``"v2beta"``: ``POST /v2beta/stable-image/generate/{ultra|core|sd3}``, multipart form, one image per request,
-  an aspect ratio instead of pixels. ``extra["path"]`` is the endpoint; ``extra["form_model"]`` the ``model``
-  form field on ``/sd3`` (the SD3.x model goes in the form, NOT in the path: a ``/generate/sd3.5-flash`` path
-  is reported to 404, §3a).
+- ``"v2beta"``: ``POST /v2beta/stable-image/generate/{ultra|core|sd3}``, multipart form, one image
+  per request, an aspect ratio instead of pixels. ``extra["path"]`` is the endpoint and
+  ``extra["form_model"]`` the ``model`` form field on ``/sd3`` (the SD3.x model goes in the form, NOT
+  in the path: a ``/generate/sd3.5-flash`` path is reported to 404, §3a).
 - ``"v1"``: the legacy ``POST /v1/generation/{engine}/text-to-image``, JSON, fixed sizes, ``samples`` ≤ 10.
 """
 
@@ -30,8 +30,8 @@ SDXL_SIZES = ("1024x1024", "1152x896", "1216x832", "1344x768", "1536x640", "640x
 # §3a: the 17 ``style_preset`` values (also on v1). Documentation only: style_preset is a provider option
 # passed through as given (Stability validates it); the node's vivid/natural is NOT one of them.
 STYLE_PRESETS = ("3d-model", "analog-film", "anime", "cinematic", "comic-book", "digital-art", "enhance",
-                 "fantasy-art", "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk", "origami",
-                 "photographic", "pixel-art", "tile-texture")
+                 "fantasy-art", "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk",
+                 "origami", "photographic", "pixel-art", "tile-texture")
 
 # Prices: credits per image × $0.01 per credit (§3a "Pricing"; third-party pages, no official table in the
 # corpus). sd3.5-flash has no known price: no line, so cost is None rather than a guess.
@@ -48,8 +48,8 @@ def _v2(model: str, path: str, *, credits: float | None, form_model: str | None 
         source: str = _V2_SOURCE, note: str | None = None) -> ModelCapabilities:
     return ModelCapabilities(
         model=model, family="v2beta", size=_V2_SIZE,
-        # No quality knob: the tier IS the endpoint/model (§12 "(tier = endpoint/model)"). The node's hd/standard
-        # has no faithful equivalent, so qualities=() and the policy drops it with a warning.
+        # No quality knob: the tier IS the endpoint/model (§12 "(tier = endpoint/model)"). The node's
+        # hd/standard has no faithful equivalent, so qualities=() and the policy drops it with a warning.
         qualities=(),
         # style_preset is a different vocabulary (17 looks, §3a); vivid/natural is not one of them: drop it.
         styles=(),
@@ -85,8 +85,8 @@ _V2_MODELS = (
     _v2("sd3.5-large-turbo", _SD3, form_model="sd3.5-large-turbo", credits=4, negative_prompt=False,
         output_formats=_SD3_FORMATS),
     _v2("sd3.5-medium", _SD3, form_model="sd3.5-medium", credits=3.5, output_formats=_SD3_FORMATS),
-    # sd3.5-flash: id from third-party code only (§3a). It is a few-step distilled model like turbo; whether it
-    # honours negative_prompt is UNCONFIRMED, so it is declared unsupported (dropped with a warning; the
+    # sd3.5-flash: id from third-party code only (§3a). It is a few-step distilled model like turbo; whether
+    # it honours negative_prompt is UNCONFIRMED, so it is declared unsupported (dropped with a warning; the
     # option `negative_prompt` in provider_options forces it). Price UNCONFIRMED.
     _v2("sd3.5-flash", _SD3, form_model="sd3.5-flash", credits=None, negative_prompt=False,
         output_formats=_SD3_FORMATS, source="providers.md §3a (model id from third-party code; UNCONFIRMED)"),
@@ -96,16 +96,17 @@ _V2_MODELS = (
 def _v1(model: str, size: SizeSpec, note: str, source: str) -> ModelCapabilities:
     return ModelCapabilities(
         model=model, family="v1", size=size, qualities=(), styles=(),
-        max_images=10,  # §3b: samples 1–10 (more than 1 needs accept: application/json, which v1 always sends)
+        max_images=10,  # §3b: samples 1–10 (>1 needs accept: application/json, which v1 sends by default)
         seed=True, seed_range=(0, 4294967295),  # §3b [SAI-V1-SPEC Seed]: 0–4294967295, 0 = random
         negative_prompt=True,  # §3b: sent as a second text_prompts entry with a negative weight
-        output_formats=("png",), output_format_default="png",  # v1 returns PNG only (accept image/png or JSON)
+        output_formats=("png",), output_format_default="png",  # v1 returns PNG only (image/png or JSON)
         prompt_max_chars=2000,  # §3b [SAI-V1-SPEC TextPrompt.text maxLength]
         returns="base64", protocol="sync",
         # §3b: v1 is step-priced; exact credits UNCONFIRMED, so no price line (cost None, never a guess).
         price_source="unknown (providers.md §3b: step-priced, UNCONFIRMED)",
-        # §3b: Stability calls v1 "legacy" (agentic-delivery-os#31, 2026-03); no shutdown date is known, so the
-        # model is marked deprecated without one and is never refused. The replacement is imgsdk's suggestion.
+        # §3b: Stability calls v1 "legacy" (agentic-delivery-os#31, 2026-03); no shutdown date is known, so
+        # the model is marked deprecated without one and is never refused. The replacement is imgsdk's
+        # suggestion.
         lifecycle=Lifecycle(status="deprecated", replacement="stable-image-core", note=note, source=source),
         extra={"path": f"/v1/generation/{model}/text-to-image"},
     )
@@ -126,4 +127,5 @@ _V1_MODELS = (
 CATALOGUE: dict[str, ModelCapabilities] = {caps.model: caps for caps in (*_V2_MODELS, *_V1_MODELS)}
 
 # Short names people use for the two tiers that have no model id of their own on the wire.
-ALIASES = {"ultra": "stable-image-ultra", "core": "stable-image-core", "sdxl": "stable-diffusion-xl-1024-v1-0"}
+ALIASES = {"ultra": "stable-image-ultra", "core": "stable-image-core",
+           "sdxl": "stable-diffusion-xl-1024-v1-0"}

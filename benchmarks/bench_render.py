@@ -21,7 +21,7 @@ PROMPT = "A lighthouse on a rocky coast at sunset, golden light, crashing waves,
 
 def _load() -> Callable[..., bytes]:
     try:
-        from imgsdk.adapters.local_render import render_placeholder
+        from imgsdk.adapters.local_render import render_placeholder  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         path = Path(__file__).resolve().parent.parent / "adapters" / "local_render.py"
         spec = importlib.util.spec_from_file_location("_imgsdk_local_render", path)

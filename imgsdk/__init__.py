@@ -24,10 +24,23 @@ if TYPE_CHECKING:
     from .adapter import Adapter, Endpoint, Images, JobHandle, Pending, Secret, WireRequest, WireResponse
     from .capabilities import Lifecycle, ModelCapabilities, Price, SizeSpec, TokenPrices
     from .client import AsyncClient, Client
-    from .errors import (AuthenticationError, ConfigError, ContentPolicyError, ImageExpiredError, ImgSDKError,
-                         InvalidRequestError, ModelNotFoundError, ModelRetiredError, PermissionDeniedError,
-                         ProviderError, ProviderTimeoutError, QuotaExceededError, RateLimitError,
-                         ServiceUnavailableError, UnsupportedOptionError)
+    from .errors import (
+        AuthenticationError,
+        ConfigError,
+        ContentPolicyError,
+        ImageExpiredError,
+        ImgSDKError,
+        InvalidRequestError,
+        ModelNotFoundError,
+        ModelRetiredError,
+        PermissionDeniedError,
+        ProviderError,
+        ProviderTimeoutError,
+        QuotaExceededError,
+        RateLimitError,
+        ServiceUnavailableError,
+        UnsupportedOptionError,
+    )
     from .registry import register
     from .request import ImageRequest, RequestWarning
     from .result import GeneratedImage, ImageResult

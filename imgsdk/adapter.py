@@ -20,8 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .capabilities import ModelCapabilities, SizeSpec
-from .errors import (AuthenticationError, InvalidRequestError, ModelNotFoundError, PermissionDeniedError,
-                     ProviderError, QuotaExceededError, RateLimitError, ServiceUnavailableError)
+from .errors import (
+    AuthenticationError,
+    ModelUnavailableError,
+    PermissionDeniedError,
+    ProviderError,
+    QuotaExceededError,
+    RateLimitError,
+    RequestRejectedError,
+    ServiceUnavailableError,
+)
 from .request import PreparedRequest, RequestWarning
 from .result import GeneratedImage
 
@@ -183,7 +191,10 @@ class Adapter:
     - ``default_model``: the model used when a profile names only the adapter.
     - ``profile_keys``: extra profile keys this adapter reads into ``Endpoint.settings``, with help text.
     - ``secret_headers``: request headers that carry credentials (scrubbed from logs and cassettes).
-    - ``post_retry_statuses``: statuses on which a POST may be retried (``None``: the core's rule).
+    - ``secret_settings``: profile keys that hold secrets besides ``api_key`` (a password), redacted likewise.
+    - ``post_retry_statuses``: statuses on which a POST may be retried (``None``: the core's rule). Setting it
+      also stops the engine from re-sending a POST after a connection broke mid-request: submit-and-poll
+      providers set it, because a re-sent submit is a second paid job.
     """
 
     name: ClassVar[str] = ""
@@ -194,6 +205,7 @@ class Adapter:
     default_model: ClassVar[str | None] = None
     profile_keys: ClassVar[Mapping[str, str]] = {}
     secret_headers: ClassVar[tuple[str, ...]] = ("authorization",)
+    secret_settings: ClassVar[tuple[str, ...]] = ()
     post_retry_statuses: ClassVar[frozenset[int] | None] = None
 
     # -- declarations -------------------------------------------------------------------------------
@@ -229,9 +241,16 @@ class Adapter:
     def parse_poll(self, response: WireResponse, handle: JobHandle, call: PreparedRequest | None) -> Outcome:
         raise NotImplementedError(f"{self.name} does not poll")
 
-    def cancel_request(self, handle: JobHandle, endpoint: Endpoint) -> WireRequest | None:
-        """The request that cancels a job, or None when the provider cannot cancel."""
+    def cancel_request(self, handle: JobHandle, endpoint: Endpoint) -> WireRequest | list[WireRequest] | None:
+        """The request(s) that cancel a job, sent in order; None when the provider cannot cancel."""
         return None
+
+    def auth_headers(self, endpoint: Endpoint) -> dict[str, str]:
+        """Credentials for GETs of the provider's own image URLs (ComfyUI ``/view`` behind a token proxy).
+
+        Sent only to URLs under ``endpoint.base_url``; signed URLs on other origins never get a key.
+        """
+        return {}
 
     def serve(self, request: WireRequest) -> WireResponse | None:
         """In-process answer for offline adapters (the local renderer); None means "use the network"."""
@@ -246,7 +265,8 @@ class Adapter:
     def parse_error(self, response: WireResponse, call: PreparedRequest | None) -> ProviderError:
         """Map an error response to the typed hierarchy. Adapters override to read their error bodies."""
         return error_for_status(response, self.name, call.model if call else None,
-                                message=f"{self.label or self.name} answered HTTP {response.status}")
+                                message=f"{self.label or self.name} answered HTTP {response.status}",
+                                request_id=self.request_id(response))
 
     def request_id(self, response: WireResponse) -> str | None:
         for name in ("x-request-id", "request-id", "apim-request-id", "x-amzn-requestid", "cf-ray"):
@@ -256,10 +276,12 @@ class Adapter:
 
 
 def error_for_status(response: WireResponse, adapter: str, model: str | None, *, message: str,
-                     code: str | None = None, body: Any = None) -> ProviderError:
-    """The typed error for an HTTP status, for adapters that have already read message and code."""
-    request_id = None
-    for name in ("x-request-id", "request-id", "apim-request-id"):
+                     code: str | None = None, body: Any = None, request_id: str | None = None) -> ProviderError:
+    """The typed error for an HTTP status, for adapters that have already read message and code.
+
+    ``request_id`` defaults to the usual headers; adapters with their own (a body ``id``, ``cf-ray``) pass it.
+    """
+    for name in ("x-request-id", "request-id", "apim-request-id", "cf-ray"):
         request_id = request_id or response.header(name)
     context: dict[str, Any] = dict(adapter=adapter, model=model, status=response.status,
                                    request_id=request_id, code=code, body=body)
@@ -271,11 +293,11 @@ def error_for_status(response: WireResponse, adapter: str, model: str | None, *,
     if status == 403:
         return PermissionDeniedError(message, **context)
     if status == 404 and model:
-        return _ModelNotFound(message, **context)
+        return ModelUnavailableError(message, **context)
     if status == 429:
         return RateLimitError(message, retry_after=_retry_after_hint(response), **context)
     if status in (400, 404, 409, 413, 415, 422):
-        return _BadRequest(message, **context)
+        return RequestRejectedError(message, **context)
     if status >= 500:
         return ServiceUnavailableError(message, **context)
     return ProviderError(message, **context)
@@ -292,16 +314,6 @@ def _retry_after_hint(response: WireResponse) -> float | None:
     return None
 
 
-class _BadRequest(ProviderError, InvalidRequestError):
-    """A 4xx about the request itself: a ProviderError that is also an InvalidRequestError."""
-
-    exit_code = 2
-    option: str | None = None
-
-
-class _ModelNotFound(ProviderError, ModelNotFoundError):
-    """A 404 naming a model: the provider does not serve it (anymore)."""
-
-    exit_code = 2
-    option: str | None = None
-    suggestions: tuple[str, ...] = ()
+# Kept for adapters written against the first drafts; use the public names in imgsdk.errors.
+_BadRequest = RequestRejectedError
+_ModelNotFound = ModelUnavailableError

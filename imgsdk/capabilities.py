@@ -26,6 +26,7 @@ class SizeSpec:
       pixel size chosen by the provider, optionally scaled by ``resolutions``), ``"free"`` (any width×height
       within the bounds below) or ``"none"`` (the model takes no size at all).
     - ``sizes``: the allowed ``WxH`` values in fixed mode; in free mode, well-known sizes that are always fine.
+      In any mode, ``"auto"`` listed here means the model accepts ``size="auto"`` (sent as the model's "auto").
     - ``aspect_ratios``: the allowed ``W:H`` values in aspect-ratio mode.
     - ``resolutions``: named resolution tiers (``"1K"``, ``"2K"``) a ratio model accepts, if any.
     - ``min_side`` / ``max_side``: bounds for each side in free mode (pixels).

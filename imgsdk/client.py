@@ -58,6 +58,7 @@ class _BaseClient:
         self._http = http_client
         self._transport = transport
         self._targets: dict[tuple[Any, ...], Target] = {}
+        self._announced: set[str] = set()  # targets whose one-time notes (unknown model) were reported
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], **options: Any) -> Self:
@@ -95,6 +96,9 @@ class _BaseClient:
         options["provider_options"] = options.get("provider_options") or {}
         request = ImageRequest(prompt=prompt, **options)
         result = plan(target, request)
+        if target.warnings and target.reference in self._announced:
+            result.warnings = [w for w in result.warnings if w not in target.warnings]  # once per client
+        self._announced.add(target.reference)
         if request.timeout is not None:
             from dataclasses import replace
 
@@ -102,7 +106,17 @@ class _BaseClient:
         return result
 
     def _secrets(self, target: Target) -> list[str]:
-        return [target.endpoint.api_key.get()] if target.endpoint.api_key else []
+        secrets = [target.endpoint.api_key.get()] if target.endpoint.api_key else []
+        settings = target.endpoint.settings
+        return secrets + [str(settings[k]) for k in target.adapter.secret_settings if settings.get(k)]
+
+    def _fetch_headers(self, url: str) -> dict[str, str]:
+        """A provider's credentials, only for its own URLs (never for a signed URL on another origin)."""
+        for target in self._targets.values():
+            base = target.endpoint.base_url.rstrip("/") + "/"
+            if url.startswith(base):
+                return target.adapter.auth_headers(target.endpoint)
+        return {}
 
     def _new_http_options(self) -> dict[str, Any]:
         import httpx2
@@ -175,7 +189,8 @@ class Client(_BaseClient):
 
     def fetch(self, url: str) -> bytes:
         """Download an image URL (no credentials are sent: provider URLs are signed)."""
-        return drive_sync(fetch(url, self._retry), None, self._client, self._sleep)
+        return drive_sync(fetch(url, self._retry, headers=self._fetch_headers(url)), None, self._client,
+                          self._sleep)
 
     def close(self) -> None:
         if self._http is not None:
@@ -245,7 +260,8 @@ class AsyncClient(_BaseClient):
 
     async def fetch(self, url: str) -> bytes:
         """Download an image URL asynchronously."""
-        return await drive_async(fetch(url, self._retry), None, self._client, self._sleep)
+        return await drive_async(fetch(url, self._retry, headers=self._fetch_headers(url)), None, self._client,
+                                 self._sleep)
 
     async def aclose(self) -> None:
         if self._http is not None:

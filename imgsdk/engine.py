@@ -99,8 +99,10 @@ def _retry_after(response: WireResponse) -> float | None:
 def _backoff(attempt: int, settings: RetrySettings) -> float:
     import tenacity
 
-    wait = tenacity.wait_exponential_jitter(initial=settings.initial_delay, max=settings.max_delay)
-    state = tenacity.RetryCallState(None, None, (), {})
+    # 0.5 s, 1 s, 2 s ... capped at max_delay, plus up to a quarter of the initial delay of jitter
+    wait = (tenacity.wait_exponential(multiplier=settings.initial_delay, max=settings.max_delay)
+            + tenacity.wait_random(0, settings.initial_delay / 4))
+    state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
     state.attempt_number = attempt
     return float(wait(state))
 
@@ -194,8 +196,8 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
 
 
 def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, None]:
-    request = adapter.cancel_request(handle, endpoint)
-    if request is not None:
+    requests = adapter.cancel_request(handle, endpoint)
+    for request in [requests] if isinstance(requests, WireRequest) else requests or []:
         yield Send(request, "cancel")  # best effort: the timeout error is raised whatever the answer
 
 

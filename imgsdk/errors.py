@@ -8,7 +8,9 @@
     │   │                            or the provider answered 400/404/422 about the request itself)
     │   ├── UnsupportedOptionError   strict mode: an option would have been dropped, adapted or translated
     │   ├── ModelNotFoundError       the model id is unknown, or is not an image model
-    │   └── ModelRetiredError        the model is shut down on the service it would be sent to
+    │   │   └── ModelUnavailableError   (also a ProviderError) the provider answered 404 for the model
+    │   ├── ModelRetiredError        the model is shut down on the service it would be sent to
+    │   └── RequestRejectedError     (also a ProviderError) the provider refused the request as invalid
     └── ProviderError                the provider answered with an error (status, body, request id)
         ├── AuthenticationError      401: the key is missing, wrong or expired
         ├── PermissionDeniedError    403: the key may not use this model, region or feature
@@ -37,11 +39,13 @@ __all__ = [
     "InvalidRequestError",
     "ModelNotFoundError",
     "ModelRetiredError",
+    "ModelUnavailableError",
     "PermissionDeniedError",
     "ProviderError",
     "ProviderTimeoutError",
     "QuotaExceededError",
     "RateLimitError",
+    "RequestRejectedError",
     "ServiceUnavailableError",
     "UnsupportedOptionError",
 ]
@@ -197,3 +201,22 @@ class ProviderTimeoutError(ProviderError):
 
 class ServiceUnavailableError(ProviderError):
     """5xx answers or connection failures that outlasted every retry."""
+
+
+class RequestRejectedError(ProviderError, InvalidRequestError):
+    """The provider answered that the request itself is invalid (400/404/409/413/415/422 or an equivalent).
+
+    Both a :class:`ProviderError` (status, body, request id) and an :class:`InvalidRequestError`: fix the
+    request, retrying it unchanged will not help.
+    """
+
+    exit_code = 2
+    option: str | None = None
+
+
+class ModelUnavailableError(ProviderError, ModelNotFoundError):
+    """The provider answered 404 for the model: it does not serve it (any more, or to this key)."""
+
+    exit_code = 2
+    option: str | None = None
+    suggestions: tuple[str, ...] = ()

@@ -9,7 +9,7 @@ import base64
 import io
 import re
 
-__all__ = ["EXTENSIONS", "data_url", "decode_data_url", "image_size", "sniff_media_type", "slugify"]
+__all__ = ["EXTENSIONS", "data_url", "decode_data_url", "image_size", "slugify", "sniff_media_type"]
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
               "image/svg+xml": "svg", "image/avif": "avif"}

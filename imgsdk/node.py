@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import InvalidRequestError
 
-__all__ = ["DEFAULTS", "FIELDS", "run", "arun"]
+__all__ = ["DEFAULTS", "FIELDS", "arun", "run"]
 
 DEFAULTS = {"size": "1024x1024", "quality": "standard", "style": "vivid"}
 FIELDS = ("provider", "prompt", "size", "quality", "style")
@@ -55,7 +55,7 @@ def run(config: Mapping[str, Any], context: Any = None, *, client: Any = None) -
 
     provider, prompt, options = _request(config, context)
     active = client or Client()
-    return active.generate(prompt, provider=provider, **options).to_node_output()  # type: ignore[no-any-return]
+    return active.generate(prompt, provider=provider, **options).to_node_output()
 
 
 async def arun(config: Mapping[str, Any], context: Any = None, *, client: Any = None) -> dict[str, Any]:
@@ -65,4 +65,4 @@ async def arun(config: Mapping[str, Any], context: Any = None, *, client: Any = 
     provider, prompt, options = _request(config, context)
     active = client or AsyncClient()
     result = await active.generate(prompt, provider=provider, **options)
-    return result.to_node_output()  # type: ignore[no-any-return]
+    return result.to_node_output()

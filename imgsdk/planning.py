@@ -222,12 +222,14 @@ def _cost(caps: ModelCapabilities, call: PreparedRequest, outcome: Images, so_fa
     if outcome.cost_usd is not None:
         return so_far + outcome.cost_usd
     prices, usage = caps.token_prices, outcome.usage or {}
-    if prices is not None and usage.get("output_tokens") is not None and prices.image_output is not None:
+    if prices is not None and usage.get("output_tokens") is not None:
         details = usage.get("input_tokens_details") or {}
         text_in = details.get("text_tokens", usage.get("input_tokens", 0))
         image_in = details.get("image_tokens", 0)
-        total = (usage["output_tokens"] * prices.image_output + text_in * (prices.text_input or 0)
-                 + image_in * (prices.image_input or 0)) / 1_000_000
-        return so_far + total
+        parts = [(usage["output_tokens"], prices.image_output), (text_in, prices.text_input),
+                 (image_in, prices.image_input)]
+        if any(count and price is None for count, price in parts):
+            return None  # tokens were used at a price we do not know: no guess
+        return so_far + float(sum(count * (price or 0) for count, price in parts)) / 1_000_000
     each = caps.price_for(call.quality or caps.quality_default, call.size or caps.size.default)
     return None if each is None else so_far + each * len(outcome.images)

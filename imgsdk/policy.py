@@ -82,8 +82,8 @@ def nearest_ratio(width: float, height: float, ratios: tuple[str, ...]) -> str:
     target = math.log(width / height)
 
     def distance(ratio: str) -> float:
-        _, w, h = parse_size(ratio)
-        return abs(math.log(w / h) - target)
+        kind, w, h = parse_size(ratio)
+        return abs(math.log(w / h) - target) if kind != "auto" else math.inf
 
     return min(ratios, key=distance)
 
@@ -125,6 +125,11 @@ def _fit_free(width: float, height: float, caps: ModelCapabilities) -> tuple[int
     sw, sh = snap(w), snap(h)
     while spec.max_pixels is not None and sw * sh > spec.max_pixels:
         sw, sh = (sw - m, sh) if sw >= sh else (sw, sh - m)
+    # Snapping can push the ratio just outside its bounds (4000x1000 → 3472x1152 is 3.01:1): shrink the long side.
+    while spec.max_ratio is not None and sw / sh > spec.max_ratio and sw - m >= spec.min_side:
+        sw -= m
+    while spec.min_ratio is not None and sw / sh < spec.min_ratio and sh - m >= spec.min_side:
+        sh -= m
     return sw, sh
 
 
@@ -165,6 +170,8 @@ def _apply_size(policy: _Policy, out: dict[str, Any]) -> None:
     else:  # free
         if kind == "ratio":  # a ratio on a pixel model: the default area at that ratio
             base = parse_size(spec.default or "1024x1024")
+            if base[0] != "pixels":  # a default of "auto" or a ratio says nothing about the area
+                base = parse_size("1024x1024")
             area = base[1] * base[2]
             w, h = math.sqrt(area * w / h), math.sqrt(area * h / w)
         fw, fh = _fit_free(w, h, policy.caps)

@@ -35,7 +35,8 @@ def references(template: str) -> list[str]:
 def _lookup(context: Any, reference: str) -> Any:
     if not reference:
         raise TemplateError("an empty reference {{ }} in the prompt", reference=reference)
-    value, walked = context, []
+    value: Any = context
+    walked: list[str] = []
     for part in reference.split("."):
         part = part.strip()
         if isinstance(value, Mapping) and part in value:

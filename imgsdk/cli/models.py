@@ -35,7 +35,7 @@ def _price(caps: ModelCapabilities) -> str:
 
 def _lifecycle(caps: ModelCapabilities) -> str:
     life = caps.lifecycle
-    text = life.status
+    text: str = life.status
     if life.shutdown_on:
         text += f", shutdown {life.shutdown_on}"
     if life.replacement and life.status != "active":
