@@ -164,19 +164,21 @@ def _fit(text: str, font: Font, width: float) -> str:
 
 
 def _wrap(text: str, font: Font, width: float, max_lines: int) -> list[str]:
-    """Greedy word wrap; over-long words are split; overflow ends with an ellipsis."""
+    """Greedy word wrap (width summed per word: linear in the text); over-long words are split;
+    overflow past ``max_lines`` ends with an ellipsis."""
     lines: list[str] = []
-    current = ""
+    current, used, space = "", 0.0, font.getlength(" ")
     for word in text.split():
-        while font.getlength(word) > width and len(word) > 1 and len(lines) <= max_lines:
-            cut = max(1, len(_fit(word[: int(width) + 1], font, width)) - 1)  # hard-split long words
-            lines, current = [*lines, *([current] if current else []), word[:cut]], ""
+        # hard-split over-long words; measure a bounded prefix (no glyph is under 1 px wide)
+        while len(word) > 1 and len(lines) <= max_lines and font.getlength(word[: int(width) + 2]) > width:
+            cut = max(1, len(_fit(word[: int(width) + 1], font, width)) - 1)
+            lines, current, used = [*lines, *([current] if current else []), word[:cut]], "", 0.0
             word = word[cut:]
-        trial = f"{current} {word}" if current else word
-        if font.getlength(trial) <= width:
-            current = trial
+        size = font.getlength(word[: int(width) + 2])
+        if current and used + space + size <= width:
+            current, used = f"{current} {word}", used + space + size
         else:
-            lines, current = [*lines, current], word
+            lines, current, used = [*lines, *([current] if current else [])], word, size
         if len(lines) > max_lines:
             break
     if current:

@@ -1,8 +1,8 @@
 """Measurements that need a fresh interpreter: each ``python benchmarks/probes.py NAME ARGS…`` prints one
 JSON object on its last stdout line. ``run.py`` starts them; they are usable alone for digging.
 
-- ``rss MODE BASE_URL``: peak RSS (``ru_maxrss``) after importing a client and making one call
-  (MODE: pass, raw-httpx2, imgsdk, openai, litellm).
+- ``rss MODE BASE_URL``: peak RSS after importing a client and making one call (MODE: pass, raw-httpx2,
+  imgsdk, openai, litellm). Peak RSS is ``VmHWM`` on Linux (see :func:`_peak_kib`), else ``ru_maxrss``.
 - ``imports``: which heavy or optional modules ``import imgsdk`` loads.
 - ``save BASE_URL_SMALL BASE_URL_BIG COUNT [batch]``: peak RSS growth while saving COUNT big images, one
   ``generate`` + ``save`` at a time (or one ``generate(n=COUNT)`` + ``save`` with ``batch``).
@@ -27,7 +27,21 @@ from peers import KEY, MODEL, PROMPT, bench_profile, imgsdk_config  # noqa: E402
 
 
 def _peak_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    """This process's peak RSS in KiB.
+
+    On Linux ``ru_maxrss`` is inherited across fork+exec: a child started by a 30 MiB parent reports at least
+    30 MiB whatever it does. ``VmHWM`` (the high-water mark of the process's own memory map) is the same
+    figure without that inheritance, so it is used where ``/proc`` exists.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS reports bytes
 
 
 def _emit(result: dict[str, Any]) -> None:

@@ -93,9 +93,8 @@ def retries(server: FakeImagesServer, images: int) -> None:
 
     import imgsdk
 
-    logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)6.0f ms %(threadName)s %(message)s")
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(relativeCreated)6.0f ms %(threadName)s %(message)s")
+    logging.getLogger("imgsdk.http").setLevel(logging.DEBUG)  # one line per request sent: see the retries
     client = imgsdk.Client(config=imgsdk_config({"rl": bench_profile(server.base_url, "openai:dall-e-3")}))
     client.generate(PROMPT, provider="rl", n=4)
     server.configure(rpm=60, time_scale=60, burst=1)
