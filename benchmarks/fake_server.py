@@ -29,6 +29,7 @@ client's GIL (the benchmark measures the client, not contention with the server)
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import random
 import struct
@@ -340,10 +341,8 @@ def main() -> int:
     print(f"PORT {server.server_address[1]}", flush=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()  # until the parent closes stdin (or exits)
-    except KeyboardInterrupt:
-        pass
     server.shutdown()
     server.server_close()
     return 0

@@ -3,7 +3,6 @@ JSON object on its last stdout line. ``run.py`` starts them; they are usable alo
 
 - ``rss MODE BASE_URL``: peak RSS after importing a client and making one call (MODE: pass, raw-httpx2,
   imgsdk, openai, litellm). Peak RSS is ``VmHWM`` on Linux (see :func:`_peak_kib`), else ``ru_maxrss``.
-- ``imports``: which heavy or optional modules ``import imgsdk`` loads.
 - ``save BASE_URL_SMALL BASE_URL_BIG COUNT [batch]``: peak RSS growth while saving COUNT big images, one
   ``generate`` + ``save`` at a time (or one ``generate(n=COUNT)`` + ``save`` with ``batch``).
 - ``fanout BASE_URL REPEATS``: wall time of one call vs n=8 on dall-e-3 (one image per call).
@@ -82,19 +81,6 @@ def rss(mode: str, base_url: str) -> None:
     else:
         raise SystemExit(f"unknown mode {mode}")
     _emit({"mode": mode, "peak_kib": _peak_kib()})
-
-
-def imports() -> None:
-    before = set(sys.modules)
-    import imgsdk  # noqa: F401
-
-    loaded = sorted(set(sys.modules) - before)
-    tops = sorted({name.split(".")[0] for name in loaded})
-    forbidden = ("openai", "litellm", "fsspec", "s3fs", "rich", "google", "boto3", "replicate", "fal_client")
-    heavy = ("httpx2", "pydantic", "tenacity", "PIL", "httpcore", "anyio", "ssl", "asyncio")
-    _emit({"modules": len(loaded), "top_level": tops,
-           "forbidden_loaded": [name for name in forbidden if name in sys.modules],
-           "heavy_loaded": [name for name in heavy if name in sys.modules]})
 
 
 def save(small_url: str, big_url: str, count: int, batch: bool = False) -> None:
@@ -242,8 +228,6 @@ def main(argv: list[str]) -> int:
     name, args = argv[0], argv[1:]
     if name == "rss":
         rss(args[0], args[1])
-    elif name == "imports":
-        imports()
     elif name == "save":
         save(args[0], args[1], int(args[2]), batch=len(args) > 3 and args[3] == "batch")
     elif name == "fanout":

@@ -44,6 +44,34 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("adapter", nargs="?", help="only this adapter")
     models.add_argument("--json", action="store_true", help="print the declarations as JSON")
     models.add_argument("--markdown", action="store_true", help="print the capability matrix as Markdown")
+
+    batch = commands.add_parser("batch", help="generate one request per line of a JSONL file",
+                                description="One request per line (prompt, options, optional id and template "
+                                "variables); a manifest records each result; --resume never pays twice.")
+    batch.add_argument("file", help="a JSONL file of requests")
+    batch.add_argument("--out", required=True, help="directory for the images and the manifest")
+    batch.add_argument("--provider", "-p", help="a profile name or adapter:model (a line may override it)")
+    batch.add_argument("--concurrency", type=int, default=4, help="requests in flight at once (default 4)")
+    batch.add_argument("--resume", action="store_true", help="skip lines the manifest records as done")
+    batch.add_argument("--config", help="config file")
+    batch.add_argument("--strict", action="store_true", help="refuse options the model lacks")
+
+    compare = commands.add_parser("compare", help="send one prompt to several providers; a contact sheet",
+                                  description="The same request sent to several profiles concurrently.")
+    compare.add_argument("prompt")
+    compare.add_argument("--providers", required=True, help="comma-separated profiles or adapter:model")
+    compare.add_argument("--size")
+    compare.add_argument("--quality")
+    compare.add_argument("--style")
+    compare.add_argument("-o", "--output", default="compare.png", help="the contact sheet (PNG)")
+    compare.add_argument("--html", help="also write a self-contained HTML report")
+    compare.add_argument("--config", help="config file")
+
+    cassettes = commands.add_parser("cassettes", help="check recorded cassettes before committing them")
+    cassettes_commands = cassettes.add_subparsers(dest="cassettes_command", metavar="ACTION", required=True)
+    check = cassettes_commands.add_parser("check", help="fail on credentials or oversized payloads")
+    check.add_argument("directory", nargs="?", default="cassettes")
+    check.add_argument("--max-kb", type=int, default=256, help="largest cassette allowed (default 256 KB)")
     return parser
 
 
@@ -61,13 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from imgsdk.errors import ImgSDKError
 
     try:
-        if args.command == "generate":
-            from .generate import run_generate
+        # Each command's module is imported only when it runs, so --help stays fast.
+        module = {"generate": "generate", "models": "models", "batch": "batch", "compare": "compare",
+                  "cassettes": "cassettes"}[args.command]
+        import importlib
 
-            return run_generate(args)
-        from .models import run_models
-
-        return run_models(args)
+        run = getattr(importlib.import_module(f"{__name__}.{module}"), f"run_{module}")
+        return int(run(args))
     except ImgSDKError as error:
         print(f"imgsdk: error: {error}", file=sys.stderr)
         return error.exit_code
