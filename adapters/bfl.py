@@ -21,7 +21,6 @@ import datetime as dt
 import email.utils
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from imgsdk.adapter import (
     Adapter,
@@ -148,6 +147,8 @@ class BFLAdapter(Adapter):
     key_env: ClassVar[tuple[str, ...]] = ("BFL_API_KEY",)
     default_model: ClassVar[str | None] = "flux-2-pro"  # BFL's recommended default [BFL-OAS summary]
     secret_headers: ClassVar[tuple[str, ...]] = ("x-key",)
+    # The core strips credentials from any request outside base_url and these hosts (engine.keep_credentials_home).
+    trusted_hosts: ClassVar[tuple[str, ...]] = _TRUSTED_HOSTS
     # A submit is paid: it is re-sent only on answers that say it was not accepted (429: concurrency limit)
     # or the 5xx BFL says to retry [BFL-SKILL]. Declaring the set also stops the engine from re-sending a
     # POST after a connection that broke mid-request (that could create a second, paid task).
@@ -161,11 +162,6 @@ class BFLAdapter(Adapter):
         """``x-key``, unless ``url`` points outside BFL and the configured base (never leak the key)."""
         if endpoint.api_key is None:
             return {}
-        if url is not None:
-            host = (urlsplit(url).hostname or "").lower()
-            base = (urlsplit(endpoint.base_url).hostname or "").lower()
-            if host != base and not any(host == h or host.endswith("." + h) for h in _TRUSTED_HOSTS):
-                return {}
         return {"x-key": endpoint.api_key.get()}
 
     @staticmethod

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from imgsdk import media
 from imgsdk.adapter import (
@@ -111,6 +110,8 @@ class FalAdapter(Adapter):
     key_env: ClassVar[tuple[str, ...]] = ("FAL_KEY",)
     default_model: ClassVar[str | None] = "fal-ai/flux/dev"
     secret_headers: ClassVar[tuple[str, ...]] = ("authorization",)
+    # The core strips credentials from any request outside base_url and these hosts (engine.keep_credentials_home).
+    trusted_hosts: ClassVar[tuple[str, ...]] = _TRUSTED_HOSTS
     # A submit is paid: re-sent only on 408/409/429 (never accepted). The ingress-only 502/503/504 rule
     # needs the body, which this set cannot express, so it applies to GETs (is_retryable). Declaring the set
     # also stops the engine from re-sending a POST after a connection broke mid-request.
@@ -126,11 +127,6 @@ class FalAdapter(Adapter):
     def _headers(self, endpoint: Endpoint, url: str | None = None) -> dict[str, str]:
         if endpoint.api_key is None:
             return {}
-        if url is not None:  # never send the key to a host outside fal and the configured base
-            host = (urlsplit(url).hostname or "").lower()
-            base = (urlsplit(endpoint.base_url).hostname or "").lower()
-            if host != base and not any(host == h or host.endswith("." + h) for h in _TRUSTED_HOSTS):
-                return {}
         return {"Authorization": f"Key {endpoint.api_key.get()}"}
 
     def build_request(self, call: PreparedRequest, endpoint: Endpoint) -> WireRequest:

@@ -25,7 +25,6 @@ import email.utils
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from imgsdk import media
 from imgsdk.adapter import (
@@ -134,6 +133,8 @@ class ReplicateAdapter(Adapter):
     key_env: ClassVar[tuple[str, ...]] = ("REPLICATE_API_TOKEN", "REPLICATE_API_KEY")
     default_model: ClassVar[str | None] = "black-forest-labs/flux-schnell"
     secret_headers: ClassVar[tuple[str, ...]] = ("authorization",)
+    # The core strips credentials from any request outside base_url and these hosts (engine.keep_credentials_home).
+    trusted_hosts: ClassVar[tuple[str, ...]] = _TRUSTED_HOSTS
     # [REP-JS lib/util.js]: a POST is retried only on 429; a GET on 429 and 5xx.
     post_retry_statuses: ClassVar[frozenset[int] | None] = frozenset({429})
 
@@ -150,11 +151,6 @@ class ReplicateAdapter(Adapter):
     def _headers(self, endpoint: Endpoint, url: str | None = None) -> dict[str, str]:
         if endpoint.api_key is None:
             return {}
-        if url is not None:  # never send the token to a host outside Replicate and the configured base
-            host = (urlsplit(url).hostname or "").lower()
-            base = (urlsplit(endpoint.base_url).hostname or "").lower()
-            if host != base and not any(host == h or host.endswith("." + h) for h in _TRUSTED_HOSTS):
-                return {}
         return {"Authorization": f"Bearer {endpoint.api_key.get()}"}
 
     @staticmethod

@@ -148,14 +148,30 @@ def _final_error(adapter: Adapter, reply: WireResponse | TransportFailure, call:
                 f"{type(reply.error).__name__}: {reply.error}", adapter=adapter.name, model=model)
 
 
+def keep_credentials_home(adapter: Adapter, endpoint: Endpoint, request: WireRequest) -> WireRequest:
+    """Strip credential headers from a request to a host that is neither the endpoint's nor trusted.
+
+    Poll and result URLs come from the provider's answers; a compromised or misconfigured answer must not be
+    able to send the key elsewhere. Done here, once, for every adapter.
+    """
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(request.url).hostname or "").lower()
+    home = (urlsplit(endpoint.base_url).hostname or "").lower()
+    if host == home or any(host == h or host.endswith("." + h) for h in adapter.trusted_hosts):
+        return request
+    secret = {name.lower() for name in adapter.secret_headers}
+    return replace(request, headers={k: v for k, v in request.headers.items() if k.lower() not in secret})
+
+
 def generate_call(adapter: Adapter, call: PreparedRequest, endpoint: Endpoint, settings: RetrySettings,
                   on_progress: Callable[[Pending], None] | None = None,
                   on_submitted: Callable[[JobHandle], None] | None = None,
                   ) -> Generator[Action, Reply, Images]:
     """One provider call: submit (with retries), then poll until done when the provider answers with a job."""
     deadline = settings.clock() + settings.deadline
-    response = yield from send_with_retry(adapter, adapter.build_request(call, endpoint), "submit", settings,
-                                          deadline, call)
+    request = keep_credentials_home(adapter, endpoint, adapter.build_request(call, endpoint))
+    response = yield from send_with_retry(adapter, request, "submit", settings, deadline, call)
     outcome = adapter.parse_response(response, call)
     if isinstance(outcome, Pending) and on_submitted is not None:
         on_submitted(outcome.handle)
@@ -189,8 +205,8 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
             yield Sleep(wait)
         interval = min(interval * 1.5, settings.poll_max_interval)
         handle = outcome.handle
-        response = yield from send_with_retry(adapter, adapter.poll_request(handle, endpoint), "poll",
-                                              settings.for_polling(), deadline, call)
+        request = keep_credentials_home(adapter, endpoint, adapter.poll_request(handle, endpoint))
+        response = yield from send_with_retry(adapter, request, "poll", settings.for_polling(), deadline, call)
         outcome = adapter.parse_poll(response, handle, call)
     return outcome
 
@@ -198,7 +214,7 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
 def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, None]:
     requests = adapter.cancel_request(handle, endpoint)
     for request in [requests] if isinstance(requests, WireRequest) else requests or []:
-        yield Send(request, "cancel")  # best effort: the timeout error is raised whatever the answer
+        yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")  # best effort: the timeout error is raised whatever the answer
 
 
 def fetch(url: str, settings: RetrySettings, expires_at: Any = None,

@@ -11,6 +11,7 @@ import pytest
 
 from imgsdk.adapter import Endpoint, Images, JobHandle, Pending, Secret, WireRequest, WireResponse
 from imgsdk.adapters.bfl import MODELS, BFLAdapter
+from imgsdk.engine import keep_credentials_home
 from imgsdk.errors import (
     AuthenticationError,
     ContentPolicyError,
@@ -181,10 +182,13 @@ def test_poll_request_uses_the_returned_polling_url_as_is() -> None:
 
 def test_poll_request_never_sends_the_key_outside_bfl() -> None:
     handle = JobHandle("bfl", "flux-2-pro", "x", {"polling_url": "https://evil.example/v1/get_result?id=x"})
-    assert ADAPTER.poll_request(handle, ENDPOINT).headers == {}
+    # The engine strips the key from every request outside base_url and BFL's own hosts.
+    assert keep_credentials_home(ADAPTER, ENDPOINT, ADAPTER.poll_request(handle, ENDPOINT)).headers == {}
     proxy = Endpoint(base_url="https://bfl-proxy.internal", api_key=Secret("test-key"))
     handle = JobHandle("bfl", "flux-2-pro", "x", {"polling_url": "https://bfl-proxy.internal/v1/get_result"})
-    assert ADAPTER.poll_request(handle, proxy).headers == KEY
+    assert keep_credentials_home(ADAPTER, proxy, ADAPTER.poll_request(handle, proxy)).headers == KEY
+    regional = JobHandle("bfl", "flux-2-pro", "x", {"polling_url": "https://api.eu.bfl.ai/v1/get_result?id=x"})
+    assert keep_credentials_home(ADAPTER, ENDPOINT, ADAPTER.poll_request(regional, ENDPOINT)).headers == KEY
 
 
 def test_webhook_submission_polls_get_result_by_id() -> None:

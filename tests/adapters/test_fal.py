@@ -13,6 +13,7 @@ from PIL import Image
 
 from imgsdk.adapter import Endpoint, Images, JobHandle, Pending, Secret, WireRequest, WireResponse
 from imgsdk.adapters.fal import MODELS, FalAdapter
+from imgsdk.engine import keep_credentials_home
 from imgsdk.errors import (
     AuthenticationError,
     ContentPolicyError,
@@ -261,9 +262,9 @@ def test_cancel_uses_cancel_url_or_the_status_url_base() -> None:
 
 def test_urls_outside_fal_get_no_key() -> None:
     handle = JobHandle("fal", DEV, "x", {"stage": "status", "status_url": "https://evil.example/x/status"})
-    assert ADAPTER.poll_request(handle, ENDPOINT).headers == {}
+    assert keep_credentials_home(ADAPTER, ENDPOINT, ADAPTER.poll_request(handle, ENDPOINT)).headers == {}
     backup = JobHandle("fal", DEV, "x", {"stage": "status", "status_url": "https://queue.falrun.com/a/status"})
-    assert ADAPTER.poll_request(backup, ENDPOINT).headers == AUTH
+    assert keep_credentials_home(ADAPTER, ENDPOINT, ADAPTER.poll_request(backup, ENDPOINT)).headers == AUTH
 
 
 # -- errors and retry rule -----------------------------------------------------------------------------------

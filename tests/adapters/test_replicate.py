@@ -16,6 +16,7 @@ from PIL import Image
 from imgsdk.adapter import Endpoint, Images, JobHandle, Pending, Secret, WireRequest, WireResponse
 from imgsdk.adapters.replicate import MODELS, ReplicateAdapter
 from imgsdk.capabilities import ModelCapabilities, SizeSpec
+from imgsdk.engine import keep_credentials_home
 from imgsdk.errors import (
     AuthenticationError,
     ContentPolicyError,
@@ -216,7 +217,7 @@ def test_poll_and_cancel_requests_use_urls_get_and_urls_cancel() -> None:
 
 def test_poll_urls_outside_replicate_get_no_token() -> None:
     handle = JobHandle("replicate", SCHNELL, "x", {"get_url": "https://elsewhere.example/p/x"})
-    assert ADAPTER.poll_request(handle, ENDPOINT).headers == {}
+    assert keep_credentials_home(ADAPTER, ENDPOINT, ADAPTER.poll_request(handle, ENDPOINT)).headers == {}
 
 
 def test_processing_and_unknown_statuses_are_pending() -> None:
