@@ -6,7 +6,8 @@ JSON object on its last stdout line. ``run.py`` starts them; they are usable alo
 - ``save BASE_URL_SMALL BASE_URL_BIG COUNT [batch]``: peak RSS growth while saving COUNT big images, one
   ``generate`` + ``save`` at a time (or one ``generate(n=COUNT)`` + ``save`` with ``batch``).
 - ``fanout BASE_URL REPEATS``: wall time of one call vs n=8 on dall-e-3 (one image per call).
-- ``ratelimit ROOT BASE_URL IMAGES RPM SCALE BURST``: IMAGES one-image calls against the server's bucket.
+- ``ratelimit ROOT BASE_URL IMAGES RPM SCALE BURST [CLIENT_RPM]``: IMAGES one-image calls against the server's
+  bucket (CLIENT_RPM: the profile's ``requests_per_minute``, none by default).
 - ``render RUNS``: the offline renderer at 1792x1024, through ``imgsdk.generate`` and called directly.
 """
 
@@ -160,7 +161,8 @@ def fanout(base_url: str, repeats: int) -> None:
            "eight_async": summary(eight_async), "repeats": repeats})
 
 
-def ratelimit(root: str, base_url: str, images: int, rpm: float, scale: float, burst: int) -> None:
+def ratelimit(root: str, base_url: str, images: int, rpm: float, scale: float, burst: int,
+              client_rpm: float = 0) -> None:
     import urllib.request
 
     import imgsdk
@@ -171,7 +173,13 @@ def ratelimit(root: str, base_url: str, images: int, rpm: float, scale: float, b
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.loads(answer.read())
 
-    client = imgsdk.Client(config=imgsdk_config({"rl": bench_profile(base_url, "openai:dall-e-3")}))
+    # client_rpm: the profile's own client-side limit (requests_per_minute), time-scaled like the server's.
+    extra = {"requests_per_minute": client_rpm} if client_rpm else {}
+    try:
+        client = imgsdk.Client(config=imgsdk_config({"rl": bench_profile(base_url, "openai:dall-e-3", **extra)}))
+    except imgsdk.ConfigError as error:
+        _emit({"unsupported": str(error)[:200]})
+        return
     client.generate(PROMPT, provider="rl", n=4)  # warm-up (no limit yet): imports, 4 connections
     server("POST", "/_bench/config", {"rpm": rpm, "time_scale": scale, "burst": burst})
     start = time.perf_counter()
@@ -233,7 +241,8 @@ def main(argv: list[str]) -> int:
     elif name == "fanout":
         fanout(args[0], int(args[1]))
     elif name == "ratelimit":
-        ratelimit(args[0], args[1], int(args[2]), float(args[3]), float(args[4]), int(args[5]))
+        ratelimit(args[0], args[1], int(args[2]), float(args[3]), float(args[4]), int(args[5]),
+                  float(args[6]) if len(args) > 6 else 0)
     elif name == "render":
         render(int(args[0]))
     else:

@@ -119,6 +119,10 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+# Import the submodule now, so that a later `import imgsdk.capabilities` (any client does it) cannot replace the
+# `capabilities()` function below with the module: the import system only sets the attribute on first load.
+from . import capabilities as _capabilities_module  # noqa: E402, F401
+
 _default_clients: dict[str, Any] = {}
 
 

@@ -56,6 +56,8 @@ class RetrySettings:
     - ``max_retries``: extra attempts after the first (openai-python's default is 2).
     - ``initial_delay`` / ``max_delay``: the exponential backoff curve with jitter, in seconds.
     - ``max_retry_after``: a provider's Retry-After above this means "do not retry" (openai-python: 120 s).
+    - ``max_paced_waits``: how many 429s *with* a Retry-After a call may wait out; they do not count against
+      ``max_retries`` (the provider is pacing us, not failing), but the deadline still applies.
     - ``deadline``: overall seconds for one call, retries and polling included.
     - ``poll_interval`` / ``poll_max_interval``: polling backoff start and cap.
     - ``clock``: monotonic time source (injectable).
@@ -65,6 +67,7 @@ class RetrySettings:
     initial_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 120.0
+    max_paced_waits: int = 30
     deadline: float = 600.0
     poll_interval: float = 0.5
     poll_max_interval: float = 5.0
@@ -90,9 +93,11 @@ def _retry_after(response: WireResponse) -> float | None:
         try:
             return float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None  # a Retry-After we cannot read is no hint: the normal backoff applies
+            return max(0.0, parsed.timestamp() - time.time())
     return None
 
 
@@ -122,18 +127,25 @@ def _should_retry(adapter: Adapter, request: WireRequest, reply: WireResponse | 
 def send_with_retry(adapter: Adapter, request: WireRequest, purpose: str, settings: RetrySettings,
                     deadline: float, call: PreparedRequest | None) -> Generator[Action, Reply, WireResponse]:
     """Send until success or a final answer; return a response with status < 400, else raise."""
-    attempt = 0
+    attempt = paced = 0
     while True:
-        attempt += 1
         reply = yield Send(request, purpose)
         assert reply is not None
         if isinstance(reply, WireResponse) and reply.status < 400:
             return reply
-        wait = _backoff(attempt, settings)
-        if isinstance(reply, WireResponse) and (hint := _retry_after(reply)) is not None:
-            wait = hint if hint <= settings.max_retry_after else float("inf")
-        retry = attempt <= settings.max_retries and _should_retry(adapter, request, reply)
-        if not retry or settings.clock() + wait > deadline:
+        hint = _retry_after(reply) if isinstance(reply, WireResponse) else None
+        if hint is not None and hint > settings.max_retry_after:
+            raise _final_error(adapter, reply, call, purpose)  # "come back in an hour" is an answer, not a blip
+        # A 429 that says when to come back is pacing, not failure: it does not spend max_retries (only
+        # max_paced_waits and the deadline), so callers sharing a rate limit do not give up in lockstep.
+        pacing = hint is not None and isinstance(reply, WireResponse) and reply.status == 429
+        if pacing:
+            paced += 1
+        else:
+            attempt += 1
+        within = paced <= settings.max_paced_waits if pacing else attempt <= settings.max_retries
+        wait = _backoff(attempt, settings) if hint is None else max(0.0, hint)
+        if not (within and _should_retry(adapter, request, reply)) or settings.clock() + wait > deadline:
             raise _final_error(adapter, reply, call, purpose)
         yield Sleep(wait)
 
@@ -182,8 +194,14 @@ def resume_job(adapter: Adapter, handle: JobHandle, endpoint: Endpoint, settings
                on_progress: Callable[[Pending], None] | None = None) -> Generator[Action, Reply, Images]:
     """Poll a job submitted earlier (a serialised :class:`JobHandle`), without submitting anything."""
     deadline = settings.clock() + settings.deadline
-    return (yield from _poll(adapter, Pending(handle, retry_after=0), None, endpoint, settings, deadline,
-                             on_progress))
+    try:
+        return (yield from _poll(adapter, Pending(handle, retry_after=0), None, endpoint, settings, deadline,
+                                 on_progress))
+    except ProviderError as error:
+        if error.model is None:  # no call when resuming: the handle knows the model, so the error names it
+            error.model = handle.model
+            error.args = (error._format(),)
+        raise
 
 
 def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | None, endpoint: Endpoint,

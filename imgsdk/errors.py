@@ -135,7 +135,7 @@ class ProviderError(ImgSDKError):
         ImgSDKError.__init__(self, self._format())
 
     def _format(self) -> str:
-        context = [f"{self.adapter}:{self.model}" if self.adapter else None,
+        context = [(f"{self.adapter}:{self.model}" if self.model else self.adapter) if self.adapter else None,
                    f"HTTP {self.status}" if self.status is not None else None,
                    f"code {self.code}" if self.code else None,
                    f"request id {self.request_id}" if self.request_id else None]

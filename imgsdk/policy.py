@@ -72,8 +72,8 @@ class _Policy:
         """Drop ``value`` with a warning when the model has no such option."""
         if value is None or ok:
             return value
-        self.change("dropped", option, value, None, f"{option} dropped: this model does not support it",
-                    allowed=None)
+        self.change("dropped", option, value, None,
+                    f"{option} {value!r} dropped: this model does not support {option}", allowed=None)
         return None
 
 

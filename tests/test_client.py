@@ -1,0 +1,461 @@
+"""Client and AsyncClient: resolution, policy before the network, fan-out, partial results, redaction.
+
+Most tests run twice (sync and async) through the ``harness`` fixture, against the fake provider.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+from conftest import (
+    FAKE_CONFIG,
+    FAKE_KEY_VAR,
+    FakeServer,
+    Harness,
+    error_reply,
+    images_reply,
+    reply,
+)
+
+import imgsdk
+from imgsdk.adapter import JobHandle
+from imgsdk.errors import (
+    AuthenticationError,
+    ConfigError,
+    ContentPolicyError,
+    InvalidRequestError,
+    ModelNotFoundError,
+    ModelRetiredError,
+    ProviderError,
+    RequestRejectedError,
+    ServiceUnavailableError,
+    UnsupportedOptionError,
+)
+from imgsdk.templates import TemplateError
+
+IMAGES = "/v1/images"
+KEY = "sk-fake-test-VERY-SECRET-0123456789abcdef"
+
+
+def failing_seed(seed: int, failure: Any) -> Any:
+    """Answer images, except for the call whose body carries ``seed``."""
+    ok = images_reply()
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        if json.loads(request.content).get("seed") == seed:
+            return failure(request)  # type: ignore[no-any-return]
+        return ok(request)
+    return answer
+
+
+# -- what goes on the wire -----------------------------------------------------------------------------------------
+
+async def test_plain_call_sends_only_what_was_asked(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply(headers={"x-request-id": "req-1"}))
+    result = await harness.generate("a red fox in snow")
+    assert fake.bodies() == [{"model": "sync-model", "prompt": "a red fox in snow", "n": 1}]
+    sent = fake.sent("POST")[0]
+    assert str(sent.url) == "http://fake.test/v1/images"
+    assert sent.headers["user-agent"] == f"imgsdk/{imgsdk.__version__}"
+    assert "authorization" not in sent.headers  # no key configured, none sent
+    assert result.warnings == [] and result.errors == []
+    assert (result.provider, result.model, result.profile) == ("fake-test:sync-model", "sync-model", "fake")
+    assert result.request_id == "req-1"
+    assert result.prompt == "a red fox in snow"
+    assert result.revised_prompt == "a red fox in snow"  # the provider did not rewrite it
+    assert result.size == "8x8" and result.url.startswith("data:image/png;base64,")
+
+
+async def test_provider_rewrite_is_the_revised_prompt(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply(revised_prompt="A vivid red fox standing in fresh snow"))
+    result = await harness.generate()
+    assert result.revised_prompt == "A vivid red fox standing in fresh snow"
+    assert result.prompt == "a red fox in snow"
+
+
+async def test_options_are_applied_by_policy_with_warnings(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(size="1920x1080", quality="hd", style="natural", seed=9,
+                                    negative_prompt="blurry", output_format="jpg")
+    assert fake.bodies() == [{"model": "sync-model", "prompt": "a red fox in snow", "n": 1, "size": "1792x1024",
+                              "quality": "high", "style": "natural", "seed": 9, "output_format": "jpeg"}]
+    assert [(w.code, w.option) for w in result.warnings] == [
+        ("adapted", "size"), ("translated", "quality"), ("dropped", "negative_prompt")]
+
+
+async def test_provider_options_are_namespaced(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    await harness.generate(provider_options={"fake-test": {"moderation": "low"}, "openai": {"secret": 1}})
+    body = fake.bodies()[0]
+    assert body["moderation"] == "low"
+    assert "secret" not in body
+
+
+async def test_templated_prompt_is_rendered_before_sending(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate("a {{ animal.name }} in {{ places.0 }}",
+                                    context={"animal": {"name": "fox"}, "places": ["snow"]})
+    assert fake.bodies()[0]["prompt"] == "a fox in snow"
+    assert result.prompt == "a fox in snow" and result.revised_prompt == "a fox in snow"
+
+
+# -- refused before the network --------------------------------------------------------------------------------
+
+async def test_strict_per_call_refuses_before_any_request(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    with pytest.raises(UnsupportedOptionError) as caught:
+        await harness.generate(size="1920x1080", on_unsupported="strict")
+    assert (caught.value.option, caught.value.value) == ("size", "1920x1080")
+    assert caught.value.allowed == ("1024x1024", "1792x1024", "1024x1792")
+    assert fake.count() == 0
+
+
+async def test_strict_per_client(harness: Harness, fake: FakeServer) -> None:
+    harness.build(on_unsupported="strict")
+    with pytest.raises(UnsupportedOptionError, match="quality"):
+        await harness.generate(quality="ultra")
+    assert fake.count() == 0
+
+
+@pytest.mark.parametrize(("options", "error_type", "fragment"), [
+    ({"prompt": "   "}, InvalidRequestError, "prompt is empty"),
+    ({"prompt": "x" * 201}, InvalidRequestError, "at most 200"),
+    ({"prompt": "a {{ missing }}"}, TemplateError, "missing"),
+    ({"size": "huge"}, InvalidRequestError, "not a size"),
+    ({"n": 0}, InvalidRequestError, "n must be"),
+    ({"seed": -5}, InvalidRequestError, "out of range"),
+    ({"provider": "fake-test:chat-4o"}, ModelNotFoundError, "not an image model"),
+    ({"provider": "fake-test:sync-modle"}, ModelNotFoundError, "Did you mean 'sync-model'"),
+    ({"provider": "fake-test:old-model"}, ModelRetiredError, "2020-01-01"),
+])
+async def test_bad_requests_are_refused_before_the_network(harness: Harness, fake: FakeServer,
+                                                           options: dict[str, Any], error_type: type[Exception],
+                                                           fragment: str) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    options = dict(options)
+    prompt = options.pop("prompt", "a fox")
+    with pytest.raises(error_type, match=fragment):
+        await harness.generate(prompt, context={}, **options)
+    assert fake.count() == 0
+
+
+async def test_non_image_model_names_the_image_models(harness: Harness) -> None:
+    with pytest.raises(ModelNotFoundError) as caught:
+        await harness.generate(provider="fake-test:chat-4o")
+    assert "sync-model" in str(caught.value) and "poll-model" in str(caught.value)
+
+
+async def test_retired_model_names_date_and_replacement(harness: Harness) -> None:
+    with pytest.raises(ModelRetiredError) as caught:
+        await harness.generate(provider="fake-test:old-model")
+    assert (caught.value.shutdown, caught.value.replacement) == ("2020-01-01", "sync-model")
+    assert "sync-model" in str(caught.value)
+
+
+async def test_retired_model_works_behind_a_custom_base_url_or_when_allowed(harness: Harness,
+                                                                           fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    harness.build({"providers": {"proxy": {"model": "fake-test:old-model", "base_url": "http://proxy.test"}}})
+    result = await harness.generate(provider="proxy")
+    assert result.provider == "fake-test:old-model"
+    assert str(fake.sent("POST")[0].url) == "http://proxy.test/v1/images"
+    await harness.generate(provider="fake-test:old-model", allow_retired=True)
+    assert str(fake.sent("POST")[1].url) == "http://fake.test/v1/images"
+    harness.build(allow_retired=True)
+    await harness.generate(provider="fake-test:old-model")
+    assert fake.count("POST") == 3
+
+
+async def test_unknown_model_passes_through_when_allowed_and_warns_once(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    first = await harness.generate(provider="fake-test:next-gen", allow_unknown_model=True, size="333x777")
+    assert [w.code for w in first.warnings] == ["unknown_model"]
+    assert "[models]" in first.warnings[0].message
+    assert fake.bodies()[0]["model"] == "next-gen"
+    assert fake.bodies()[0]["size"] == "333x777"  # unchecked: passed through
+    second = await harness.generate(provider="fake-test:next-gen", allow_unknown_model=True)
+    assert second.warnings == []  # once per client
+
+
+async def test_unknown_adapter_gets_did_you_mean(harness: Harness) -> None:
+    with pytest.raises(ConfigError) as caught:
+        await harness.generate(provider="fake-tset")
+    assert "Did you mean 'fake-test'" in str(caught.value)
+    assert "fake" in str(caught.value)  # profiles are listed
+
+
+async def test_unknown_adapter_in_a_reference_gets_did_you_mean(harness: Harness) -> None:
+    with pytest.raises(ConfigError) as caught:
+        await harness.generate(provider="fake-tset:sync-model")
+    assert "Did you mean 'fake-test'" in str(caught.value)
+
+
+async def test_adapter_name_alone_uses_its_default_model(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(provider="fake-test")
+    assert result.provider == "fake-test:sync-model"
+    assert result.profile is None
+
+
+# -- fan-out and partial results ------------------------------------------------------------------------------------
+
+async def test_fan_out_splits_n_by_max_images_with_consecutive_seeds(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(n=5, seed=100)
+    calls = sorted(fake.bodies(), key=lambda body: body["seed"])
+    assert [(c["n"], c["seed"]) for c in calls] == [(2, 100), (2, 102), (1, 104)]
+    assert len(result.images) == 5
+    assert [image.seed for image in result.images] == [100, 101, 102, 103, 104]
+    assert result.warnings == [] and result.errors == []
+
+
+async def test_fan_out_without_seed_sends_no_seed(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(n=4)
+    assert sorted(b["n"] for b in fake.bodies()) == [2, 2]
+    assert all("seed" not in b for b in fake.bodies())
+    assert len(result.images) == 4
+
+
+async def test_fan_out_warnings_are_reported_once(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(n=6, style="cartoon")
+    assert fake.count("POST") == 3
+    assert [w.option for w in result.warnings] == ["style"]
+
+
+async def test_fan_out_seeds_stay_inside_the_seed_range(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    top = 2**31 - 1  # the fake model's seed_range upper bound
+    try:
+        await harness.generate(n=5, seed=top - 1)
+    except InvalidRequestError:
+        assert fake.count() == 0  # refusing before the network is fine too
+        return
+    assert all(0 <= body["seed"] <= top for body in fake.bodies())
+
+
+async def test_partial_success_keeps_images_and_reports_the_failure(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, failing_seed(102, error_reply(400, "prompt rejected for this seed")))
+    result = await harness.generate(n=5, seed=100)
+    assert fake.count("POST") == 3
+    assert [image.seed for image in result.images] == [100, 101, 104]
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert isinstance(error, RequestRejectedError)
+    assert error.status == 400 and "prompt rejected" in str(error)
+
+
+async def test_partial_success_with_a_transient_failure(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, failing_seed(104, error_reply(500)))
+    result = await harness.generate(n=5, seed=100)
+    assert len(result.images) == 4
+    assert [type(e) for e in result.errors] == [ServiceUnavailableError]
+    assert fake.count("POST") == 2 + 3  # the failing call was retried
+
+
+async def test_raise_on_partial(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, failing_seed(102, error_reply(400, "nope")))
+    with pytest.raises(RequestRejectedError, match="nope"):
+        await harness.generate(n=5, seed=100, raise_on_partial=True)
+
+
+async def test_all_calls_failing_raises(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, error_reply(400, "always no"))
+    with pytest.raises(RequestRejectedError, match="always no"):
+        await harness.generate(n=5, seed=100)
+    assert fake.count("POST") == 3
+
+
+async def test_content_policy_on_one_call_of_a_fan_out(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, failing_seed(100, error_reply(400, "blocked", code="content_policy_violation")))
+    result = await harness.generate(n=3, seed=100)
+    assert [image.seed for image in result.images] == [102]
+    assert len(result.errors) == 1
+
+
+# -- results: cost, usage, request ids ------------------------------------------------------------------------------
+
+async def test_cost_from_the_price_table(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(n=3)  # nothing sent: the model's defaults (medium, 1024x1024) are priced
+    assert result.cost_usd == pytest.approx(0.12)
+    result = await harness.generate(size="1792x1024")  # no exact line → the catch-all line
+    assert result.cost_usd == pytest.approx(0.08)
+
+
+async def test_usage_is_summed_over_a_fan_out(harness: Harness, fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply(usage={"input_tokens": 10, "output_tokens": 100,
+                                                "input_tokens_details": {"text_tokens": 10}}))
+    result = await harness.generate(n=4)
+    assert result.usage == {"input_tokens": 20, "output_tokens": 200, "input_tokens_details": {"text_tokens": 20}}
+
+
+# -- secrets never leak -----------------------------------------------------------------------------------------
+
+def _assert_no_key(error: BaseException, key: str = KEY) -> None:
+    assert key not in str(error)
+    assert key not in repr(error)
+    assert all(key not in str(arg) for arg in error.args)
+    if isinstance(error, ProviderError):
+        assert key not in repr(error.body)
+        assert key not in error.detail
+        assert key not in str(error.code)
+
+
+async def test_a_key_echoed_in_an_error_is_redacted(harness: Harness, fake: FakeServer,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAKE_KEY_VAR, KEY)
+    fake.on("POST", IMAGES, reply(401, {"error": {"message": f"Incorrect API key provided: {KEY}.",
+                                                  "code": "invalid_api_key", "key": KEY}},
+                                  {"x-request-id": "req-auth"}))
+    with pytest.raises(AuthenticationError) as caught:
+        await harness.generate()
+    assert fake.sent("POST")[0].headers["authorization"] == f"Bearer {KEY}"  # the key was really used
+    error = caught.value
+    _assert_no_key(error)
+    assert "[REDACTED]" in str(error)
+    assert "Incorrect API key provided" in str(error)
+    assert (error.status, error.request_id, error.code) == (401, "req-auth", "invalid_api_key")
+    assert error.exit_code == 3
+
+
+async def test_a_key_echoed_by_a_failure_after_retries_is_redacted(harness: Harness, fake: FakeServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAKE_KEY_VAR, KEY)
+    fake.on("POST", IMAGES, error_reply(503, f"upstream said: bad header Bearer {KEY}"))
+    with pytest.raises(ServiceUnavailableError) as caught:
+        await harness.generate()
+    _assert_no_key(caught.value)
+
+
+async def test_a_key_echoed_in_a_partial_failure_is_redacted(harness: Harness, fake: FakeServer) -> None:
+    harness.build({"providers": {"p": {"model": "fake-test:sync-model", "api_key": KEY}}})
+    fake.on("POST", IMAGES, failing_seed(2, error_reply(400, f"key {KEY} may not use seed 2")))
+    result = await harness.generate(provider="p", n=4, seed=0)
+    assert len(result.images) == 2
+    _assert_no_key(result.errors[0])
+
+
+async def test_a_key_echoed_in_a_polling_verdict_is_redacted(harness: Harness, fake: FakeServer,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAKE_KEY_VAR, KEY)
+    fake.on("POST", "/v1/jobs", reply(202, {"id": "job-1"}))
+    fake.on("GET", "/v1/jobs/job-1", reply(200, {"status": "moderated", "reason": f"flagged for account {KEY}"}))
+    with pytest.raises(ContentPolicyError) as caught:
+        await harness.generate(provider="poller")
+    _assert_no_key(caught.value)
+
+
+async def test_a_key_echoed_while_resuming_is_redacted(harness: Harness, fake: FakeServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAKE_KEY_VAR, KEY)
+    fake.on("GET", "/v1/jobs/job-1", error_reply(401, f"Incorrect API key provided: {KEY}"))
+    with pytest.raises(AuthenticationError) as caught:
+        await harness.resume(JobHandle("fake-test", "poll-model", "job-1"))
+    _assert_no_key(caught.value)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "core bug: imgsdk/clientbase.py redact() scrubs only args[0], detail and body, so a key the provider "
+    "quotes in a ContentPolicyError's reason (or an error's code) stays readable in error.reason. Fix: also "
+    "replace the secret in every str attribute (reason, code, expired_at...) of the error"))
+async def test_a_key_echoed_in_a_content_policy_reason_is_redacted(harness: Harness, fake: FakeServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAKE_KEY_VAR, KEY)
+    fake.on("POST", "/v1/jobs", reply(202, {"id": "job-1"}))
+    fake.on("GET", "/v1/jobs/job-1", reply(200, {"status": "moderated", "reason": f"flagged for account {KEY}"}))
+    with pytest.raises(ContentPolicyError) as caught:
+        await harness.generate(provider="poller")
+    assert KEY not in str(caught.value.reason)
+    assert all(KEY not in repr(value) for value in vars(caught.value).values())
+
+
+async def test_provider_error_names_adapter_model_status_and_request_id(harness: Harness,
+                                                                        fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, reply(500, {"error": {"message": "the GPU caught fire"}}, {"x-request-id": "req-123"}))
+    with pytest.raises(ServiceUnavailableError) as caught:
+        await harness.generate()
+    message = str(caught.value)
+    for part in ("the GPU caught fire", "fake-test:sync-model", "HTTP 500", "req-123"):
+        assert part in message
+
+
+# -- resolution and defaults ---------------------------------------------------------------------------------------
+
+def test_offline_default_with_a_one_line_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    client = imgsdk.Client()
+    result = client.generate("a red fox in snow", size="64x64")
+    assert result.provider == "local:placeholder"
+    assert result.size == "64x64"
+    notice = capsys.readouterr().err
+    assert notice.count("\n") == 1
+    assert "local:placeholder" in notice and "OPENAI_API_KEY" in notice and "imgsdk.toml" in notice
+    client.generate("again", size="64x64")
+    assert capsys.readouterr().err == ""  # said once
+
+
+def test_module_level_generate() -> None:
+    result = imgsdk.generate("a red fox", size="96x64", seed=1)
+    assert (result.provider, result.size) == ("local:placeholder", "96x64")
+    assert result.images[0].seed == 1
+    # imgsdk.capabilities() itself is tested in a fresh interpreter (test_public_api.py): in this process the
+    # submodule imgsdk.capabilities has already replaced the function (a core bug reported there).
+
+
+async def test_module_level_agenerate() -> None:
+    result = await imgsdk.agenerate("a red fox", size="64x96")
+    assert result.size == "64x96"
+
+
+def test_openai_key_in_the_environment_selects_openai(monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        from imgsdk.registry import get_adapter
+
+        openai = get_adapter("openai")
+    except Exception as error:  # the adapter is written in another branch of the work
+        pytest.skip(f"the openai adapter is not importable yet: {error}")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    target = imgsdk.Client().target()
+    assert target.adapter.name == "openai"
+    assert target.capabilities.model == openai.default_model
+    assert target.endpoint.api_key is not None and target.endpoint.api_key.get() == "sk-env"
+
+
+def test_client_capabilities_as_data() -> None:
+    client = imgsdk.Client(FAKE_CONFIG)
+    assert client.capabilities().model == "sync-model"  # the default profile
+    assert client.capabilities("poller").protocol == "poll"
+    assert client.capabilities("fake-test:old-model").lifecycle.replacement == "sync-model"  # retired: still data
+
+
+async def test_an_injected_http_client_is_used_and_reused(fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    http = httpx2.Client(transport=fake.transport())
+    client = imgsdk.Client(FAKE_CONFIG, http_client=http, sleep=lambda s: None)
+    client.generate("one")
+    client.generate("two")
+    assert client._client() is http  # one HTTP client per imgsdk client
+    assert fake.count("POST") == 2
+    client.close()
+    assert http.is_closed
+
+
+async def test_the_async_client_is_an_async_context_manager(fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    async with imgsdk.AsyncClient(FAKE_CONFIG, transport=fake.transport()) as client:
+        result = await client.generate("a fox")
+        http = client._client()
+        assert result.provider == "fake-test:sync-model"
+    assert http.is_closed
+
+
+def test_the_sync_client_is_a_context_manager(fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    with imgsdk.Client(FAKE_CONFIG, transport=fake.transport()) as client:
+        client.generate("a fox")
+        http = client._client()
+    assert http.is_closed
