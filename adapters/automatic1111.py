@@ -137,6 +137,11 @@ class Automatic1111Adapter(Adapter):
         return WireRequest("POST", f"{endpoint.base_url.rstrip('/')}/sdapi/v1/txt2img",
                            headers=_auth_headers(endpoint), json=body)
 
+    def credentials(self, endpoint: Endpoint) -> list[str]:
+        """The Basic token (base64 of user:password) as sent: redacted like the password itself."""
+        header = _auth_headers(endpoint).get("authorization", "")
+        return [header.split(" ", 1)[1]] if header.startswith("Basic ") else []
+
     def parse_response(self, response: WireResponse, call: PreparedRequest) -> Images:
         body = response.json()
         if not isinstance(body, Mapping) or not isinstance(body.get("images"), list):

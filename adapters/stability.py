@@ -31,6 +31,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from imgsdk import media
 from imgsdk.adapter import Adapter, Endpoint, Images, WireRequest, WireResponse, error_for_status
 from imgsdk.capabilities import ModelCapabilities
 from imgsdk.errors import (
@@ -139,6 +140,10 @@ class StabilityAdapter(Adapter):
             return Images([image], request_id=request_id)
         if not response.content:
             raise self._malformed(response, call, "an empty body")
+        kind = content_type.split(";")[0].strip()
+        if not kind.startswith("image/") and media.sniff_media_type(response.content) is None:
+            # An HTML error page or a proxy's text is not an image, whatever the status says.
+            raise self._malformed(response, call, f"a {kind or 'untyped'} body that is not an image")
         # accept: image/* -> the bytes; finish-reason and seed are headers (§3a; v1 image/png: same, §3b).
         image = self._image(response.content, response.header("finish-reason"), response.header("seed"),
                             content_type.split(";")[0] or None, response, call, request_id)

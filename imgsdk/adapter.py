@@ -107,6 +107,11 @@ class Adapter:
         """The request(s) that cancel a job, sent in order; None when the provider cannot cancel."""
         return None
 
+    def credentials(self, endpoint: Endpoint) -> list[str]:
+        """Credentials as this adapter puts them on the wire when they differ from the key itself (a Basic
+        token), so the client redacts them too when a provider quotes them back."""
+        return []
+
     def auth_headers(self, endpoint: Endpoint) -> dict[str, str]:
         """Credentials for GETs of the provider's own image URLs (ComfyUI ``/view`` behind a token proxy).
 

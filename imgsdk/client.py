@@ -1,29 +1,39 @@
 """``Client`` and ``AsyncClient``: the same names, the same behaviour, one implementation.
 
-Both share resolution, policy, planning and result assembly (:mod:`imgsdk.planning`) and the engine
-(:mod:`imgsdk.engine`); they differ only in how a request is sent and how a wait is done
-(:mod:`imgsdk.transport`). One httpx2 client per imgsdk client, so connections are reused.
+Both share resolution, policy, planning and result assembly (:mod:`imgsdk.planning`), the engine
+(:mod:`imgsdk.engine`), the delivery logic — fan-out, partial success, fallbacks, persistence
+(:mod:`imgsdk.delivery`) — and the per-profile limits (:mod:`imgsdk.ratelimit`, kept in
+:class:`~imgsdk.clientbase.BaseClient`). They differ only in how a request is sent, how calls run side by
+side (threads or tasks) and how a wait is done (:mod:`imgsdk.transport`). One httpx2 client per imgsdk
+client, so connections are reused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import io
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
-from .adapter import JobHandle, Pending
-from .capabilities import ModelCapabilities
-from .config import Config, load_config
-from .engine import RetrySettings, fetch, generate_call, resume_job
+from . import download as downloads
+from . import streaming
+from .adapter import Images, JobHandle, Pending
+from .clientbase import BaseClient, redact
+from .config import Config
+from .delivery import Delivery, Outcome, Persister
+from .download import Downloaded, DownloadPolicy
+from .engine import generate_call, resume_job
 from .errors import ProviderError
-from .planning import Plan, Target, assemble, plan, resolve
+from .planning import Plan, Target, assemble, plan
 from .policy import Mode
+from .ratelimit import throttled
 from .registry import get_adapter
-from .request import ImageRequest
-from .result import ImageResult
+from .request import ImageRequest, PreparedRequest
+from .result import GeneratedImage, ImageResult
 from .transport import drive_async, drive_sync
 
 if TYPE_CHECKING:
@@ -31,109 +41,24 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncClient", "Client"]
 
-
-def _redact(error: ProviderError, secrets: list[str]) -> ProviderError:
-    """Remove any echo of a key from a provider error (some APIs quote part of a wrong key back)."""
-    for secret in secrets:
-        if secret and secret in str(error.args[0] if error.args else ""):
-            error.args = (str(error.args[0]).replace(secret, "[REDACTED]"),)
-            error.detail = error.detail.replace(secret, "[REDACTED]")
-        if secret and error.body is not None and secret in repr(error.body):
-            error.body = "[REDACTED: the body quoted a credential]"
-    return error
+_BaseClient = BaseClient  # the earlier private names, kept for code written against them
+_redact = redact
+_Persist = str | os.PathLike[str] | bool | None
+Headers = Callable[[str], dict[str, str]]
 
 
-class _BaseClient:
-    def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None, *,
-                 on_unsupported: Mode | None = None, timeout: float = 600.0, max_retries: int = 2,
-                 allow_unknown_models: bool = False, allow_retired: bool = False,
-                 http_client: Any = None, transport: Any = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._config = config if isinstance(config, Config) else load_config(config)
-        self._mode = on_unsupported
-        self._retry = RetrySettings(max_retries=max_retries, deadline=timeout, clock=clock)
-        self._timeout = timeout
-        self._allow_unknown = allow_unknown_models
-        self._allow_retired = allow_retired
-        self._http = http_client
-        self._transport = transport
-        self._targets: dict[tuple[Any, ...], Target] = {}
-        self._announced: set[str] = set()  # targets whose one-time notes (unknown model) were reported
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str], **options: Any) -> Self:
-        """A client configured from an ``imgsdk.toml`` file."""
-        return cls(load_config(path), **options)
-
-    @property
-    def config(self) -> Config:
-        return self._config
-
-    def target(self, provider: str | None = None, *, on_unsupported: Mode | None = None,
-               allow_unknown_model: bool = False, allow_retired: bool = False) -> Target:
-        """Resolve a provider (profile, ``adapter:model`` or None for the default); cached per client."""
-        key = (provider, on_unsupported or self._mode, allow_unknown_model, allow_retired)
-        if key not in self._targets:
-            self._targets[key] = resolve(
-                provider, self._config, mode=on_unsupported or self._mode, retry=self._retry,
-                allow_unknown_model=allow_unknown_model or self._allow_unknown,
-                allow_retired=allow_retired or self._allow_retired)
-        return self._targets[key]
-
-    def capabilities(self, provider: str | None = None) -> ModelCapabilities:
-        """What the model behind ``provider`` can do, as data."""
-        return self.target(provider, allow_unknown_model=True, allow_retired=True).capabilities
-
-    def _plan(self, prompt: str, provider: str | None, options: dict[str, Any]) -> Plan:
-        context = options.pop("context", None)
-        if context is not None:
-            from .templates import render
-
-            prompt = render(prompt, context)
-        target = self.target(provider, on_unsupported=options.pop("on_unsupported", None),
-                             allow_unknown_model=options.pop("allow_unknown_model", False),
-                             allow_retired=options.pop("allow_retired", False))
-        options["provider_options"] = options.get("provider_options") or {}
-        request = ImageRequest(prompt=prompt, **options)
-        result = plan(target, request)
-        if target.warnings and target.reference in self._announced:
-            result.warnings = [w for w in result.warnings if w not in target.warnings]  # once per client
-        self._announced.add(target.reference)
-        if request.timeout is not None:
-            from dataclasses import replace
-
-            result.target = replace(target, retry=replace(target.retry, deadline=request.timeout))
-        return result
-
-    def _secrets(self, target: Target) -> list[str]:
-        secrets = [target.endpoint.api_key.get()] if target.endpoint.api_key else []
-        settings = target.endpoint.settings
-        return secrets + [str(settings[k]) for k in target.adapter.secret_settings if settings.get(k)]
-
-    def _fetch_headers(self, url: str) -> dict[str, str]:
-        """A provider's credentials, only for its own URLs (never for a signed URL on another origin)."""
-        for target in self._targets.values():
-            base = target.endpoint.base_url.rstrip("/") + "/"
-            if url.startswith(base):
-                return target.adapter.auth_headers(target.endpoint)
-        return {}
-
-    def _new_http_options(self) -> dict[str, Any]:
-        import httpx2
-
-        from . import __version__
-
-        return {"timeout": httpx2.Timeout(self._timeout, connect=10.0), "follow_redirects": False,
-                "headers": {"user-agent": f"imgsdk/{__version__}"}, "transport": self._transport}
+def _resumed(client: BaseClient, handle: JobHandle | str, provider: str | None) -> tuple[JobHandle, Target]:
+    job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
+    target = client.target(provider or f"{job.adapter}:{job.model}", allow_unknown_model=True, allow_retired=True)
+    return job, target
 
 
-_GenerateOptions = Any
-
-
-class Client(_BaseClient):
+class Client(BaseClient):
     """The synchronous client. ``with Client() as client: client.generate("...")``.
 
-    ``sleep`` is injectable (tests and cassette replays pass a no-op, so retries and polls never wait).
+    ``sleep`` is injectable (tests and cassette replays pass a no-op, so retries, polls and rate-limit waits
+    never wait). Calls of a fan-out run on threads, at most ``max_concurrency`` per profile across the
+    whole client.
     """
 
     def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None, *,
@@ -151,46 +76,102 @@ class Client(_BaseClient):
     def generate(self, prompt: str, *, provider: str | None = None, size: str | None = None,
                  quality: str | None = None, style: str | None = None, n: int = 1, seed: int | None = None,
                  on_unsupported: Mode | None = None, raise_on_partial: bool = False,
-                 on_progress: Callable[[Pending], None] | None = None, **options: Any) -> ImageResult:
+                 on_progress: Callable[[Pending], None] | None = None,
+                 on_submitted: Callable[[JobHandle], None] | None = None, persist_to: _Persist = None,
+                 filename_template: str | None = None, **options: Any) -> ImageResult:
         """Generate images. Options: negative_prompt, output_format, background, user, timeout,
-        provider_options, context (template variables), allow_unknown_model, allow_retired."""
-        the_plan = self._plan(prompt, provider, dict(options, size=size, quality=quality, style=style, n=n,
-                                                     seed=seed, on_unsupported=on_unsupported))
+        provider_options, context (template variables), allow_unknown_model, allow_retired.
+
+        ``persist_to`` (a folder or fsspec URL; False: not even the profile's) stores each image as it
+        arrives, named by ``filename_template``; ``on_submitted`` receives the :class:`JobHandle` of a
+        submitted job before it is polled (keep it to :meth:`resume` after a crash without paying again).
+        """
+        delivery = Delivery(self, prompt, provider, dict(options, size=size, quality=quality, style=style, n=n,
+                                                         seed=seed, on_unsupported=on_unsupported),
+                            raise_on_partial=raise_on_partial, on_progress=on_progress, on_submitted=on_submitted,
+                            persist_to=persist_to, filename_template=filename_template)
+        while (the_plan := delivery.next_plan()) is not None:
+            delivery.record(the_plan, self._run_calls(the_plan, delivery))
+        return delivery.result(self._bind)
+
+    def _run_calls(self, the_plan: Plan, delivery: Delivery) -> list[Outcome]:
+        calls = the_plan.calls
+        if len(calls) == 1:
+            return [self._run_call(the_plan, calls[0], delivery)]
+        workers = min(len(calls), self.limits(the_plan.target).max_concurrency)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda call: self._run_call(the_plan, call, delivery), calls))
+
+    def _run_call(self, the_plan: Plan, call: PreparedRequest, delivery: Delivery) -> Outcome:
         target = the_plan.target
+        limits = self.limits(target)
+        operation = generate_call(target.adapter, call, target.endpoint, target.retry, delivery.on_progress,
+                                  delivery.on_submitted)
+        try:
+            with limits.slot():
+                outcome = drive_sync(throttled(operation, limits.bucket), target.adapter, self._client, self._sleep)
+        except ProviderError as error:
+            return redact(error, self._secrets(target))
+        for image in outcome.images:
+            self._bind(image, target)
+        if delivery.persister is not None:
+            delivery.persister.persist(the_plan, call, outcome)
+        return outcome
 
-        def run(call: Any) -> Any:
-            operation = generate_call(target.adapter, call, target.endpoint, target.retry, on_progress)
-            try:
-                return drive_sync(operation, target.adapter, self._client, self._sleep)
-            except ProviderError as error:
-                return _redact(error, self._secrets(target))
+    def _bind(self, image: GeneratedImage, target: Target) -> None:
+        """Give an image this client's safe downloader, under its profile's rules and with its expiry."""
+        policy = self._download_policy(target.profile, target)
 
-        if len(the_plan.calls) == 1:
-            outcomes = [run(the_plan.calls[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=min(len(the_plan.calls), target.max_concurrency)) as pool:
-                outcomes = list(pool.map(run, the_plan.calls))
-        if raise_on_partial:
-            for outcome in outcomes:
-                if isinstance(outcome, ProviderError):
-                    raise outcome
-        return assemble(the_plan, outcomes, {"sync": self.fetch, "async": None})
+        headers_for = self._headers_for(target)
 
-    def resume(self, handle: JobHandle | str, provider: str | None = None) -> ImageResult:
+        whose = (target.adapter.name, target.capabilities.model)
+
+        def fetch_bytes(url: str) -> bytes:
+            with downloads.name_errors(*whose):
+                return self._get(url, policy, image.expires_at, headers_for)
+
+        def stream(url: str, sink: BinaryIO) -> Downloaded:
+            with downloads.name_errors(*whose):
+                return self._stream(url, sink, policy, image.expires_at, headers_for)
+
+        image._fetch, image._download = fetch_bytes, stream
+
+    def _stream(self, url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
+                headers_for: Headers | None = None) -> Downloaded:
+        operation = downloads.download(url, sink, policy, self._retry, expires_at=expires_at,
+                                       headers_for=headers_for or self._fetch_headers)
+        return streaming.drive_sync(operation, self._client, self._sleep, policy.resolver)
+
+    def _get(self, url: str, policy: DownloadPolicy, expires_at: dt.datetime | None,
+             headers_for: Headers | None = None) -> bytes:
+        sink = io.BytesIO()
+        self._stream(url, sink, policy, expires_at, headers_for)
+        return sink.getvalue()
+
+    def resume(self, handle: JobHandle | str, provider: str | None = None, *, persist_to: _Persist = None,
+               filename_template: str | None = None,
+               on_progress: Callable[[Pending], None] | None = None) -> ImageResult:
         """Finish a job submitted earlier (a :class:`JobHandle` or its JSON) without paying again."""
-        job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
-        target = self.target(provider or f"{job.adapter}:{job.model}", allow_unknown_model=True,
-                             allow_retired=True)
+        job, target = _resumed(self, handle, provider)
         adapter = get_adapter(job.adapter)
-        outcome = drive_sync(resume_job(adapter, job, target.endpoint, target.retry), adapter, self._client,
-                             self._sleep)
+        limits = self.limits(target)
+        try:
+            with limits.slot():
+                outcome = drive_sync(throttled(resume_job(adapter, job, target.endpoint, target.retry, on_progress),
+                                               limits.bucket), adapter, self._client, self._sleep)
+        except ProviderError as error:
+            raise redact(error, self._secrets(target)) from None
         the_plan = plan(target, ImageRequest(prompt=str(job.data.get("prompt") or job.job_id)))
-        return assemble(the_plan, [outcome], {"sync": self.fetch, "async": None})
+        for image in outcome.images:
+            self._bind(image, target)
+        if persist_to not in (None, False, True):
+            Persister(persist_to, filename_template).persist(the_plan, the_plan.calls[0], outcome)  # type: ignore[arg-type]
+        return assemble(the_plan, [outcome], {"bind": lambda image: self._bind(image, target)})
 
-    def fetch(self, url: str) -> bytes:
-        """Download an image URL (no credentials are sent: provider URLs are signed)."""
-        return drive_sync(fetch(url, self._retry, headers=self._fetch_headers(url)), None, self._client,
-                          self._sleep)
+    def fetch(self, url: str, *, expires_at: dt.datetime | None = None, provider: str | None = None) -> bytes:
+        """Download an image URL under the safe-download rules (of ``provider``'s profile, else the default
+        profile's); credentials go only to the provider's own URLs."""
+        return self._get(url, self._download_policy(self._profile_named(provider)), expires_at)
 
     def close(self) -> None:
         if self._http is not None:
@@ -206,8 +187,9 @@ class Client(_BaseClient):
         return f"Client(config={self._config.path!r}, profiles={sorted(self._config.profiles)})"
 
 
-class AsyncClient(_BaseClient):
-    """The asyncio client: the same names as :class:`Client`, awaited."""
+class AsyncClient(BaseClient):
+    """The asyncio client: the same names as :class:`Client`, awaited. Calls of a fan-out run as tasks under
+    the same per-profile limits."""
 
     def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **options: Any) -> None:
@@ -225,43 +207,89 @@ class AsyncClient(_BaseClient):
                        quality: str | None = None, style: str | None = None, n: int = 1,
                        seed: int | None = None, on_unsupported: Mode | None = None,
                        raise_on_partial: bool = False, on_progress: Callable[[Pending], None] | None = None,
-                       **options: Any) -> ImageResult:
+                       on_submitted: Callable[[JobHandle], None] | None = None, persist_to: _Persist = None,
+                       filename_template: str | None = None, **options: Any) -> ImageResult:
         """Generate images; see :meth:`Client.generate`."""
-        the_plan = self._plan(prompt, provider, dict(options, size=size, quality=quality, style=style, n=n,
-                                                     seed=seed, on_unsupported=on_unsupported))
+        delivery = Delivery(self, prompt, provider, dict(options, size=size, quality=quality, style=style, n=n,
+                                                         seed=seed, on_unsupported=on_unsupported),
+                            raise_on_partial=raise_on_partial, on_progress=on_progress, on_submitted=on_submitted,
+                            persist_to=persist_to, filename_template=filename_template)
+        while (the_plan := delivery.next_plan()) is not None:
+            outcomes = await asyncio.gather(*(self._run_call(the_plan, call, delivery) for call in the_plan.calls))
+            delivery.record(the_plan, list(outcomes))
+        return delivery.result(self._bind)
+
+    async def _run_call(self, the_plan: Plan, call: PreparedRequest, delivery: Delivery) -> Outcome:
         target = the_plan.target
-        gate = asyncio.Semaphore(target.max_concurrency)
+        limits = self.limits(target)
+        operation = generate_call(target.adapter, call, target.endpoint, target.retry, delivery.on_progress,
+                                  delivery.on_submitted)
+        try:
+            async with limits.aslot():
+                outcome: Images = await drive_async(throttled(operation, limits.bucket), target.adapter,
+                                                    self._client, self._sleep)
+        except ProviderError as error:
+            return redact(error, self._secrets(target))
+        for image in outcome.images:
+            self._bind(image, target)
+        if delivery.persister is not None:
+            await delivery.persister.apersist(the_plan, call, outcome)
+        return outcome
 
-        async def run(call: Any) -> Any:
-            async with gate:
-                operation = generate_call(target.adapter, call, target.endpoint, target.retry, on_progress)
-                try:
-                    return await drive_async(operation, target.adapter, self._client, self._sleep)
-                except ProviderError as error:
-                    return _redact(error, self._secrets(target))
+    def _bind(self, image: GeneratedImage, target: Target) -> None:
+        policy = self._download_policy(target.profile, target)
 
-        outcomes = list(await asyncio.gather(*(run(call) for call in the_plan.calls)))
-        if raise_on_partial:
-            for outcome in outcomes:
-                if isinstance(outcome, ProviderError):
-                    raise outcome
-        return assemble(the_plan, outcomes, {"sync": None, "async": self.fetch})
+        headers_for = self._headers_for(target)
 
-    async def resume(self, handle: JobHandle | str, provider: str | None = None) -> ImageResult:
+        whose = (target.adapter.name, target.capabilities.model)
+
+        async def fetch_bytes(url: str) -> bytes:
+            with downloads.name_errors(*whose):
+                return await self._get(url, policy, image.expires_at, headers_for)
+
+        async def stream(url: str, sink: BinaryIO) -> Downloaded:
+            with downloads.name_errors(*whose):
+                return await self._stream(url, sink, policy, image.expires_at, headers_for)
+
+        image._afetch, image._adownload = fetch_bytes, stream
+
+    async def _stream(self, url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
+                      headers_for: Headers | None = None) -> Downloaded:
+        operation = downloads.download(url, sink, policy, self._retry, expires_at=expires_at,
+                                       headers_for=headers_for or self._fetch_headers)
+        return await streaming.drive_async(operation, self._client, self._sleep, policy.resolver)
+
+    async def _get(self, url: str, policy: DownloadPolicy, expires_at: dt.datetime | None,
+                   headers_for: Headers | None = None) -> bytes:
+        sink = io.BytesIO()
+        await self._stream(url, sink, policy, expires_at, headers_for)
+        return sink.getvalue()
+
+    async def resume(self, handle: JobHandle | str, provider: str | None = None, *, persist_to: _Persist = None,
+                     filename_template: str | None = None,
+                     on_progress: Callable[[Pending], None] | None = None) -> ImageResult:
         """Finish a job submitted earlier; see :meth:`Client.resume`."""
-        job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
-        target = self.target(provider or f"{job.adapter}:{job.model}", allow_unknown_model=True,
-                             allow_retired=True)
+        job, target = _resumed(self, handle, provider)
         adapter = get_adapter(job.adapter)
-        outcome = await drive_async(resume_job(adapter, job, target.endpoint, target.retry), adapter,
-                                    self._client, self._sleep)
+        limits = self.limits(target)
+        try:
+            async with limits.aslot():
+                outcome = await drive_async(throttled(resume_job(adapter, job, target.endpoint, target.retry,
+                                                                 on_progress), limits.bucket),
+                                            adapter, self._client, self._sleep)
+        except ProviderError as error:
+            raise redact(error, self._secrets(target)) from None
         the_plan = plan(target, ImageRequest(prompt=str(job.data.get("prompt") or job.job_id)))
-        return assemble(the_plan, [outcome], {"sync": None, "async": self.fetch})
+        for image in outcome.images:
+            self._bind(image, target)
+        if persist_to not in (None, False, True):
+            await Persister(persist_to, filename_template).apersist(  # type: ignore[arg-type]
+                the_plan, the_plan.calls[0], outcome)
+        return assemble(the_plan, [outcome], {"bind": lambda image: self._bind(image, target)})
 
-    async def fetch(self, url: str) -> bytes:
-        """Download an image URL asynchronously."""
-        return await drive_async(fetch(url, self._retry, headers=self._fetch_headers(url)), None, self._client,
-                                 self._sleep)
+    async def fetch(self, url: str, *, expires_at: dt.datetime | None = None, provider: str | None = None) -> bytes:
+        """Download an image URL asynchronously; see :meth:`Client.fetch`."""
+        return await self._get(url, self._download_policy(self._profile_named(provider)), expires_at)
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -12,6 +12,11 @@
     on_unsupported = "strict"
     timeout = 120
     max_retries = 3
+    fallbacks = ["stability-core", "local"]   # tried in order after an outage, a quota error, a retired model
+    persist_to = "out/"                   # save each image as it arrives (a directory or an fsspec URL)
+    requests_per_minute = 50              # client-side limits, shared by every call of a client
+    max_concurrency = 4
+    allowed_hosts = ["cdn.internal"]      # image hosts allowed over http / on private addresses
 
     [models."openai-compatible:my-model"] # capabilities of a model imgsdk does not know yet
     size = { mode = "fixed", sizes = ["1024x1024"] }
@@ -35,6 +40,7 @@ from typing import Any
 from .capabilities import Lifecycle, ModelCapabilities, Price, SizeSpec, TokenPrices
 from .errors import ConfigError
 from .registry import suggest
+from .wire import Secret
 
 __all__ = ["Config", "Profile", "find_config_path", "load_config"]
 
@@ -46,6 +52,10 @@ COMMON_KEYS: dict[str, type | tuple[type, ...]] = {
     "style": str, "n": int, "seed": int, "negative_prompt": str, "output_format": str, "background": str,
     "timeout": (int, float), "max_retries": int, "allow_unknown_model": bool, "allow_retired": bool,
     "fallbacks": list, "provider_options": dict, "max_concurrency": int,
+    # delivery (issue 6): fallbacks, persistence, client-side rate limits, download safety
+    "fallback_on_content_policy": bool, "persist_to": str, "filename_template": str,
+    "requests_per_minute": (int, float), "allowed_hosts": list, "allow_private": bool,
+    "max_download_bytes": int,
     "token_provider": object,  # a callable returning a bearer token (Azure Entra ID); dict configs only
 }
 REQUEST_DEFAULTS = ("size", "quality", "style", "n", "seed", "negative_prompt", "output_format", "background")
@@ -72,6 +82,17 @@ class Profile:
     max_concurrency: int | None = None
     token_provider: Any = field(default=None, repr=False)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: Delivery (see :mod:`imgsdk.fallback`, :mod:`imgsdk.storage`, :mod:`imgsdk.ratelimit`,
+    #: :mod:`imgsdk.download`): fall back on a content-policy refusal too; where and under which name each
+    #: image is saved as it arrives; requests per minute; image hosts trusted over http or on private
+    #: addresses; private addresses allowed for every host; the largest image download accepted.
+    fallback_on_content_policy: bool = False
+    persist_to: str | None = None
+    filename_template: str | None = None
+    requests_per_minute: float | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    allow_private: bool = False
+    max_download_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +186,8 @@ def _profile(name: str, raw: Any, path: str | None) -> Profile:
         if key in COMMON_KEYS:
             values[key] = _check_type(value, COMMON_KEYS[key], path, full)
         elif key in adapter.profile_keys:
-            settings[key] = value
+            # A secret setting (a password) is kept as a Secret, so no repr of the profile shows it.
+            settings[key] = Secret(value) if key in adapter.secret_settings and isinstance(value, str) else value
         else:
             known = sorted(COMMON_KEYS) + sorted(adapter.profile_keys)
             raise ConfigError(f"unknown key.{suggest(key, known)} Allowed: {', '.join(known)}",
@@ -173,6 +195,7 @@ def _profile(name: str, raw: Any, path: str | None) -> Profile:
     mode = values.get("on_unsupported")
     if mode not in (None, "warn", "strict"):
         raise ConfigError(f'expected "warn" or "strict", got {mode!r}', path=path, key=f"{where}.on_unsupported")
+    _check_delivery(values, path, where)
     return Profile(
         name=name, adapter=adapter_name, model=model or adapter.default_model, api_key=values.get("api_key"),
         base_url=values.get("base_url"), on_unsupported=mode,
@@ -180,10 +203,41 @@ def _profile(name: str, raw: Any, path: str | None) -> Profile:
         max_retries=values.get("max_retries"), allow_unknown_model=values.get("allow_unknown_model", False),
         allow_retired=values.get("allow_retired", False), fallbacks=tuple(values.get("fallbacks", ())),
         provider_options=values.get("provider_options", {}), max_concurrency=values.get("max_concurrency"),
-        token_provider=values.get("token_provider"), settings=settings)
+        token_provider=values.get("token_provider"), settings=settings,
+        fallback_on_content_policy=values.get("fallback_on_content_policy", False),
+        persist_to=values.get("persist_to"), filename_template=values.get("filename_template"),
+        requests_per_minute=values.get("requests_per_minute"),
+        allowed_hosts=tuple(str(host).lower() for host in values.get("allowed_hosts", ())),
+        allow_private=values.get("allow_private", False), max_download_bytes=values.get("max_download_bytes"))
+
+
+def _check_delivery(values: Mapping[str, Any], path: str | None, where: str) -> None:
+    """Refuse delivery settings that could only fail later (a zero rate, a fallback list of non-strings)."""
+    for key in ("fallbacks", "allowed_hosts"):
+        items = values.get(key, [])
+        if not all(isinstance(item, str) and item for item in items):
+            raise ConfigError(f"expected a list of non-empty strings, got {items!r}", path=path, key=f"{where}.{key}")
+    for key in ("requests_per_minute", "max_concurrency", "max_download_bytes"):
+        if key in values and values[key] <= 0:
+            raise ConfigError(f"must be > 0, got {values[key]!r} (leave it out for no limit)", path=path,
+                              key=f"{where}.{key}")
 
 
 _CAP_FIELDS = {f.name for f in fields(ModelCapabilities)} - {"model", "declared_by"}
+#: The TOML type each capability (and size) field must have; lists hold strings unless said otherwise.
+_CAP_TYPES: dict[str, type | tuple[type, ...]] = {
+    "family": str, "size": dict, "qualities": list, "quality_default": str, "quality_aliases": dict, "styles": list,
+    "style_default": str, "style_aliases": dict, "max_images": int, "seed": bool, "seed_range": list,
+    "negative_prompt": bool, "output_formats": list, "output_format_default": str, "background": list,
+    "user_field": bool, "prompt_max_chars": int, "returns": str, "url_ttl_seconds": int, "protocol": str,
+    "prices": list, "token_prices": dict, "price_source": str, "price_date": str, "lifecycle": dict, "extra": dict,
+}
+_SIZE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "mode": str, "sizes": list, "aspect_ratios": list, "resolutions": list, "min_side": int, "max_side": int,
+    "multiple": int, "max_pixels": int, "min_ratio": (int, float), "max_ratio": (int, float), "default": str,
+}
+_STRING_LISTS = frozenset({"qualities", "styles", "output_formats", "background", "sizes", "aspect_ratios",
+                           "resolutions"})
 _TUPLE_FIELDS = ("qualities", "styles", "output_formats", "background")
 
 
@@ -195,6 +249,13 @@ def declare_model(reference: str, raw: Mapping[str, Any], path: str | None = Non
         key = sorted(unknown)[0]
         raise ConfigError(f"unknown capability.{suggest(key, sorted(_CAP_FIELDS))} Allowed: "
                           f"{', '.join(sorted(_CAP_FIELDS))}", path=path, key=f"{where}.{key}")
+    for key, value in raw.items():
+        _check_type(value, _CAP_TYPES.get(key, object), path, f"{where}.{key}")
+    for key, value in (raw.get("size") or {}).items():
+        _check_type(value, _SIZE_TYPES.get(key, object), path, f"{where}.size.{key}")
+    for key, value in [*raw.items(), *(raw.get("size") or {}).items()]:
+        if key in _STRING_LISTS and not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"expected a list of strings, got {value!r}", path=path, key=f"{where}.{key}")
     data: dict[str, Any] = dict(raw)
     try:
         if "size" in data:

@@ -30,6 +30,8 @@ class Send:
 
     request: WireRequest
     purpose: str
+    #: Seconds left before the call's deadline: the driver caps this attempt's HTTP timeout at it.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ def send_with_retry(adapter: Adapter, request: WireRequest, purpose: str, settin
     """Send until success or a final answer; return a response with status < 400, else raise."""
     attempt = paced = 0
     while True:
-        reply = yield Send(request, purpose)
+        reply = yield Send(request, purpose, timeout=max(0.001, deadline - settings.clock()))
         assert reply is not None
         if isinstance(reply, WireResponse) and reply.status < 400:
             return reply
@@ -160,17 +162,28 @@ def _final_error(adapter: Adapter, reply: WireResponse | TransportFailure, call:
                 f"{type(reply.error).__name__}: {reply.error}", adapter=adapter.name, model=model)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = -1  # a malformed port matches nothing
+    return scheme, (parts.hostname or "").lower(), port
+
+
 def keep_credentials_home(adapter: Adapter, endpoint: Endpoint, request: WireRequest) -> WireRequest:
     """Strip credential headers from a request to a host that is neither the endpoint's nor trusted.
 
     Poll and result URLs come from the provider's answers; a compromised or misconfigured answer must not be
     able to send the key elsewhere. Done here, once, for every adapter.
     """
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(request.url).hostname or "").lower()
-    home = (urlsplit(endpoint.base_url).hostname or "").lower()
-    if host == home or any(host == h or host.endswith("." + h) for h in adapter.trusted_hosts):
+    target, home = _origin(request.url), _origin(endpoint.base_url)
+    host = target[1]
+    trusted = target[0] == "https" and any(host == h or host.endswith("." + h) for h in adapter.trusted_hosts)
+    if target == home or trusted:  # same scheme, host AND port; another port or plain http is another origin
         return request
     secret = {name.lower() for name in adapter.secret_headers}
     return replace(request, headers={k: v for k, v in request.headers.items() if k.lower() not in secret})
@@ -232,12 +245,18 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
 def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, None]:
     requests = adapter.cancel_request(handle, endpoint)
     for request in [requests] if isinstance(requests, WireRequest) else requests or []:
-        yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")  # best effort: the timeout error is raised whatever the answer
+        # best effort: the timeout error is raised whatever the answer
+        yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")
 
 
 def fetch(url: str, settings: RetrySettings, expires_at: Any = None,
           headers: dict[str, str] | None = None) -> Generator[Action, Reply, bytes]:
-    """GET an image URL (no credentials: provider URLs are signed), retrying transient failures."""
+    """GET an image URL into memory, retrying transient failures (the first API's fetch, kept for its callers).
+
+    The clients no longer use it: they download through :func:`imgsdk.download.download`, which also refuses
+    unsafe addresses and schemes, re-checks redirects, caps the size, checks that the bytes are an image and
+    streams to a file. This generator does none of that; prefer the clients' ``fetch``.
+    """
     import datetime as dt
 
     request = WireRequest("GET", url, headers=dict(headers or {}))

@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,12 +53,18 @@ class Target:
 
 @dataclass
 class Plan:
-    """The calls to make for one request, and the warnings the policy produced (once, not per call)."""
+    """The calls to make for one request, and the warnings the policy produced (once, not per call).
+
+    ``request`` is the request with the profile's defaults applied; ``original`` the user's own, before them
+    (what a fallback is planned from). ``uid`` names the result's files (``{uid}`` in a filename template).
+    """
 
     target: Target
     request: ImageRequest
     calls: list[PreparedRequest]
     warnings: list[RequestWarning] = field(default_factory=list)
+    original: ImageRequest | None = None
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
 
 def _notice_once(key: str, message: str) -> None:
@@ -119,8 +126,9 @@ def resolve(provider: str | None, config: Config, *, mode: Mode | None = None,
     else:
         adapter_name, model = split_reference(str(choice))
         if adapter_name not in adapter_names():
+            typo = adapter_name if ":" in str(choice) else str(choice)  # the adapter part of adapter:model
             raise ConfigError(f"{choice!r} is neither a profile nor an adapter."
-                              f"{suggest(str(choice), sorted(config.profiles) + adapter_names())} "
+                              f"{suggest(typo, sorted(config.profiles) + adapter_names())} "
                               f"Profiles: {', '.join(sorted(config.profiles)) or 'none'}; adapters: "
                               f"{', '.join(adapter_names())}")
     adapter = get_adapter(adapter_name)
@@ -157,6 +165,7 @@ def resolve(provider: str | None, config: Config, *, mode: Mode | None = None,
 
 def plan(target: Target, request: ImageRequest) -> Plan:
     """Apply profile defaults and the policy engine; split ``n`` into calls within ``max_images``."""
+    original = request
     profile = target.profile
     if profile is not None:
         changes = {k: v for k, v in profile.defaults.items()
@@ -170,12 +179,29 @@ def plan(target: Target, request: ImageRequest) -> Plan:
     caps = target.capabilities
     per_call = max(1, min(request.n, caps.max_images))
     prepared, warnings = apply(request, caps, adapter=target.adapter.name, mode=target.mode, n=per_call)
+    if prepared.seed is not None and prepared.seed + request.n - 1 > caps.seed_range[1]:
+        from .errors import InvalidRequestError
+
+        top = caps.seed_range[1]
+        raise InvalidRequestError(
+            f"seed {prepared.seed} with n={request.n} needs seeds up to {prepared.seed + request.n - 1} (image i "
+            f"gets seed + i), but {target.reference} accepts at most {top}: use a seed ≤ {top - request.n + 1}",
+            option="seed", adapter=target.adapter.name, model=caps.model)
     calls = []
     for index in range(math.ceil(request.n / per_call)):
         count = min(per_call, request.n - index * per_call)
         seed = None if prepared.seed is None else prepared.seed + index * per_call
         calls.append(prepared.with_(n=count, seed=seed, index=index))
-    return Plan(target, request, calls, list(target.warnings) + warnings)
+    return Plan(target, request, calls, dedupe(list(target.warnings) + warnings), original=original)
+
+
+def dedupe(warnings: list[RequestWarning]) -> list[RequestWarning]:
+    """Each warning once, in order (a fan-out's calls, or several providers, report the same thing)."""
+    unique: list[RequestWarning] = []
+    for warning in warnings:
+        if warning not in unique:
+            unique.append(warning)
+    return unique
 
 
 def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapping[str, Any]) -> ImageResult:
@@ -190,7 +216,10 @@ def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapp
             errors.append(outcome)
             continue
         for image in outcome.images:
-            image._fetch, image._afetch = fetchers.get("sync"), fetchers.get("async")
+            if "bind" in fetchers:  # the client binds its safe downloader (with the image's expiry)
+                fetchers["bind"](image)
+            else:
+                image._fetch, image._afetch = fetchers.get("sync"), fetchers.get("async")
         images.extend(outcome.images)
         errors.extend(outcome.errors)
         warnings.extend(w for w in outcome.warnings if w not in warnings)
@@ -201,9 +230,9 @@ def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapp
     if not images and errors:
         raise errors[0]
     return ImageResult(images=images, provider=target.reference, model=target.capabilities.model,
-                       prompt=plan_.request.prompt, warnings=warnings, errors=errors,
+                       prompt=plan_.request.prompt, warnings=dedupe(warnings), errors=errors,
                        profile=target.profile.name if target.profile else None, request_id=request_id,
-                       usage=usage, cost_usd=None if cost is None else round(cost, 6))
+                       usage=usage, cost_usd=None if cost is None else round(cost, 6), uid=plan_.uid)
 
 
 def _add_usage(total: dict[str, Any], usage: Mapping[str, Any]) -> dict[str, Any]:
@@ -231,5 +260,26 @@ def _cost(caps: ModelCapabilities, call: PreparedRequest, outcome: Images, so_fa
         if any(count and price is None for count, price in parts):
             return None  # tokens were used at a price we do not know: no guess
         return so_far + float(sum(count * (price or 0) for count, price in parts)) / 1_000_000
-    each = caps.price_for(call.quality or caps.quality_default, call.size or caps.size.default)
+    each = price_per_image(caps, call)
     return None if each is None else so_far + each * len(outcome.images)
+
+
+def price_per_image(caps: ModelCapabilities, call: PreparedRequest) -> float | None:
+    """The table price of one image of ``call``, or None when the table does not say (never a guess).
+
+    Pixel models are priced by size. Ratio models that declare resolution tiers (``1K``/``2K``/``4K``) are
+    priced by the tier asked for — ``call.resolution``, or a provider option whose value names a declared
+    tier (Gemini's ``image_size``) — and a line without a size counts for the default (first) tier only: a
+    4K image is not priced at the 1K rate just because the table has no 4K line.
+    """
+    quality = call.quality or caps.quality_default
+    spec = caps.size
+    if spec.mode == "aspect_ratio" and spec.resolutions:
+        chosen = call.resolution or next((value for value in call.options.values()
+                                          if isinstance(value, str) and value in spec.resolutions), None)
+        tier = chosen or spec.resolutions[0]
+        exact = next((p.usd for p in caps.prices if p.size == tier and p.quality in (None, quality)), None)
+        if exact is not None or tier != spec.resolutions[0]:
+            return exact
+        return caps.price_for(quality, None)
+    return caps.price_for(quality, call.size or spec.default)

@@ -117,9 +117,7 @@ def _fit_free(width: float, height: float, caps: ModelCapabilities) -> tuple[int
     m = spec.multiple
 
     def snap(x: float) -> int:
-        snapped = max(m, round(x / m) * m)
-        while snapped > spec.max_side:
-            snapped -= m
+        snapped = min(max(m, round(x / m) * m), spec.max_side // m * m)  # arithmetic, not a loop: x may be huge
         return max(snapped, math.ceil(spec.min_side / m) * m)
 
     sw, sh = snap(w), snap(h)

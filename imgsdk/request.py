@@ -77,6 +77,18 @@ class ImageRequest:
                                       option="prompt")
         if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
             raise InvalidRequestError(f"n must be a whole number ≥ 1, got {self.n!r}", option="n")
+        for name in ("size", "quality", "style", "negative_prompt", "output_format", "background", "user"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidRequestError(f"{name} must be a string, got {type(value).__name__} {value!r}",
+                                          option=name)
+        if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float)):
+            raise InvalidRequestError(f"timeout must be a number of seconds, got {self.timeout!r}", option="timeout")
+        if not isinstance(self.provider_options, Mapping) or not all(
+                isinstance(options, Mapping) for options in self.provider_options.values()):
+            raise InvalidRequestError("provider_options must map an adapter name to a table of options, e.g. "
+                                      f"{{'openai': {{'moderation': 'low'}}}}; got {self.provider_options!r}",
+                                      option="provider_options")
         if self.size is not None:
             parse_size(self.size)
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):

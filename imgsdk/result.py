@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import media
 
 if TYPE_CHECKING:
+    from .download import Downloaded
     from .errors import ProviderError
     from .request import RequestWarning
 
@@ -33,8 +34,11 @@ class GeneratedImage:
     - ``size``: ``"WxH"`` read from the bytes when they are at hand, else what the provider reported.
     - ``revised_prompt``: the prompt the model actually used (the provider's rewrite, else the prompt sent).
     - ``seed``: the seed used, when the provider says.
-    - ``expires_at``: when a provider URL stops working (UTC), when known.
+    - ``expires_at``: when a provider URL stops working (UTC), when known; downloading it later raises
+      :class:`~imgsdk.errors.ImageExpiredError` saying when.
     - ``metadata``: provider extras (Azure ``content_filter_results``, finish reasons...).
+    - ``path``: where the image was stored by ``persist_to`` (a local path or an fsspec URL), else None;
+      ``url`` then points at that copy (``file://`` or a signed URL).
     """
 
     url: str
@@ -44,9 +48,13 @@ class GeneratedImage:
     seed: int | None = None
     expires_at: dt.datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
     _data: bytes | None = field(default=None, repr=False)
     _fetch: Callable[[str], bytes] | None = field(default=None, repr=False)
     _afetch: Callable[[str], Awaitable[bytes]] | None = field(default=None, repr=False)
+    # Streamed, checked downloads into a file (set by the client that produced the image).
+    _download: Callable[[str, BinaryIO], Downloaded] | None = field(default=None, repr=False)
+    _adownload: Callable[[str, BinaryIO], Awaitable[Downloaded]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_bytes(cls, data: bytes, revised_prompt: str, *, media_type: str | None = None,
@@ -62,6 +70,10 @@ class GeneratedImage:
         if self._data is None:
             if self.url.startswith("data:"):
                 self._data, _ = media.decode_data_url(self.url)
+            elif self.path is not None:
+                from .storage import read_bytes
+
+                self._set_data(read_bytes(self.path))
             elif self._fetch is None:
                 raise RuntimeError("this image has only a URL and no client to fetch it; use client.fetch()")
             else:
@@ -71,7 +83,7 @@ class GeneratedImage:
 
     async def adata(self) -> bytes:
         """The image bytes, fetched asynchronously if needed."""
-        if self._data is None and not self.url.startswith("data:") and self._afetch is not None:
+        if self._data is None and not self.url.startswith("data:") and self.path is None and self._afetch:
             self._set_data(await self._afetch(self.url))
         return self.data
 
@@ -90,41 +102,24 @@ class GeneratedImage:
     def extension(self) -> str:
         return media.EXTENSIONS.get(self.media_type or "", "png")
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None) -> Path:
         """Write the image to ``path`` atomically (temporary file, then rename); return the path.
 
-        When the path's extension names another format than the bytes (``fox.png`` for a JPEG), the image
-        is converted so the file is what its name says.
+        ``path`` may be an fsspec URL (``s3://bucket/fox.png``; the URL string is returned then). A URL image
+        is streamed to disk through the safe downloader, not held in memory. When the path's extension names
+        another format than the bytes (``fox.png`` for a JPEG), the image is converted so the file is what
+        its name says.
         """
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        data = self.data
-        wanted = target.suffix.lower().lstrip(".")
-        if wanted and {"jpeg": "jpg"}.get(wanted, wanted) != self.extension and wanted in _PIL_FORMATS:
-            data = _convert(data, _PIL_FORMATS[wanted])
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        from .persist import save_image
 
+        return save_image(self, path, storage_options)  # type: ignore[return-value]
 
-_PIL_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
+    async def asave(self, path: str | os.PathLike[str], *,
+                    storage_options: Mapping[str, Any] | None = None) -> Path:
+        """:meth:`save` for asyncio (the download is awaited)."""
+        from .persist import asave_image
 
-
-def _convert(data: bytes, pil_format: str) -> bytes:
-    import io
-
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        out = io.BytesIO()
-        (image.convert("RGB") if pil_format == "JPEG" else image).save(out, format=pil_format)
-        return out.getvalue()
+        return await asave_image(self, path, storage_options)  # type: ignore[return-value]
 
 
 @dataclass(slots=True, eq=False)
@@ -138,6 +133,7 @@ class ImageResult:
     - ``request_id``: the provider's request id (the first call's); ``usage``: token usage, when reported.
     - ``cost_usd``: from the model's price table or token usage; None when unknown (never a guess).
     - ``prompt``: the prompt sent, after templating.
+    - ``uid``: a short random id of this result, used in file names (``{uid}``) so results never collide.
     """
 
     images: list[GeneratedImage]
@@ -150,6 +146,7 @@ class ImageResult:
     request_id: str | None = None
     usage: Mapping[str, Any] | None = None
     cost_usd: float | None = None
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def _first(self) -> GeneratedImage:
         if not self.images:
@@ -172,22 +169,25 @@ class ImageResult:
         """Exactly the workflow node's outputs: ``{"url", "revised_prompt", "size"}`` of the first image."""
         return {"url": self.url, "revised_prompt": self.revised_prompt, "size": self.size}
 
-    def save(self, path: str | os.PathLike[str] = ".") -> list[Path]:
-        """Write every image; return the paths.
+    def save(self, path: str | os.PathLike[str] = ".", *, template: str | None = None,
+             storage_options: Mapping[str, Any] | None = None) -> list[Path]:
+        """Write every image; return the paths (URL strings for fsspec destinations).
 
-        ``path`` is a directory (existing, or given without an extension): files are named
-        ``<slug-of-prompt>-<i>.<ext>``. Or a file name (``fox.png``): one image is written there, several
-        as ``fox-1.png``, ``fox-2.png``...
+        ``path`` is a folder (existing, ending in ``/``, or without an extension; local or an fsspec URL such
+        as ``s3://bucket/renders/``): files are named by ``template`` (default
+        ``{date}_{slug}_{uid}_{index}.{ext}``, see :mod:`imgsdk.storage`). Or a file name (``fox.png``): one
+        image is written there, several as ``fox-1.png``, ``fox-2.png``... Each file is written atomically.
         """
-        target = Path(path)
-        if target.is_dir() or not target.suffix or str(path).endswith(("/", os.sep)):
-            slug = media.slugify(self.prompt)
-            return [image.save(target / f"{slug}-{i + 1}.{image.extension}")
-                    for i, image in enumerate(self.images)]
-        if len(self.images) == 1:
-            return [self.images[0].save(target)]
-        return [image.save(target.with_name(f"{target.stem}-{i + 1}{target.suffix}"))
-                for i, image in enumerate(self.images)]
+        from .persist import save_result
+
+        return save_result(self, path, template, storage_options)  # type: ignore[return-value]
+
+    async def asave(self, path: str | os.PathLike[str] = ".", *, template: str | None = None,
+                    storage_options: Mapping[str, Any] | None = None) -> list[Path]:
+        """:meth:`save` for asyncio."""
+        from .persist import asave_result
+
+        return await asave_result(self, path, template, storage_options)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return (f"ImageResult(provider={self.provider!r}, images={len(self.images)}, size={self.size!r}, "

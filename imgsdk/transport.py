@@ -23,9 +23,18 @@ log = logging.getLogger("imgsdk.http")
 T = TypeVar("T")
 
 
-def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest) -> httpx2.Request:
-    """Build the httpx2 request for a wire request."""
+def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
+             timeout: float | None = None) -> httpx2.Request:
+    """Build the httpx2 request for a wire request; ``timeout`` (the time left before the call's deadline)
+    caps the client's connect/read/write/pool timeouts for this one request."""
     kwargs: dict[str, Any] = {"headers": request.headers, "params": request.params or None}
+    if timeout is not None:
+        import httpx2
+
+        configured = client.timeout
+        kwargs["timeout"] = httpx2.Timeout(
+            connect=min(timeout, configured.connect or timeout), read=min(timeout, configured.read or timeout),
+            write=min(timeout, configured.write or timeout), pool=min(timeout, configured.pool or timeout))
     if request.json is not None:
         kwargs["json"] = request.json
     elif request.form is not None or request.files:
@@ -84,7 +93,7 @@ def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | No
 
         http = client()
         try:
-            reply = to_wire(http.send(to_httpx(http, action.request)), action.request.url)
+            reply = to_wire(http.send(to_httpx(http, action.request, action.timeout)), action.request.url)
         except httpx2.TransportError as error:
             reply = _failure(error)
 
@@ -111,7 +120,7 @@ async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapt
 
         http = client()
         try:
-            response = await http.send(to_httpx(http, action.request))
+            response = await http.send(to_httpx(http, action.request, action.timeout))
             reply = to_wire(response, action.request.url)
         except httpx2.TransportError as error:
             reply = _failure(error)

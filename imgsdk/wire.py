@@ -70,6 +70,11 @@ class Endpoint:
                 f"default_service={self.default_service})")
 
 
+#: Headers that carry credentials in any adapter; their values never appear in a repr.
+CREDENTIAL_HEADER_NAMES = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "x-key",
+                                     "x-goog-api-key", "cookie"})
+
+
 @dataclass(slots=True)
 class WireRequest:
     """One HTTP request, as data. Exactly one of ``json``, ``form`` (multipart fields) or ``content``.
@@ -87,6 +92,13 @@ class WireRequest:
     files: dict[str, tuple[str, bytes, str]] | None = None
     content: bytes | None = None
     multipart: bool = False
+
+    def __repr__(self) -> str:
+        # Never print a credential: a repr ends up in debuggers, logs and assertion messages.
+        headers = {name: ("********" if name.lower() in CREDENTIAL_HEADER_NAMES else value)
+                   for name, value in self.headers.items()}
+        body = "json" if self.json is not None else "form" if self.form is not None else "content"
+        return f"WireRequest(method={self.method!r}, url={self.url!r}, headers={headers!r}, body={body})"
 
 
 @dataclass(slots=True)

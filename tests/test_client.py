@@ -359,10 +359,6 @@ async def test_a_key_echoed_while_resuming_is_redacted(harness: Harness, fake: F
     _assert_no_key(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: imgsdk/clientbase.py redact() scrubs only args[0], detail and body, so a key the provider "
-    "quotes in a ContentPolicyError's reason (or an error's code) stays readable in error.reason. Fix: also "
-    "replace the secret in every str attribute (reason, code, expired_at...) of the error"))
 async def test_a_key_echoed_in_a_content_policy_reason_is_redacted(harness: Harness, fake: FakeServer,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(FAKE_KEY_VAR, KEY)

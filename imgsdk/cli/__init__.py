@@ -1,4 +1,4 @@
-"""The ``imgsdk`` command line: ``imgsdk generate`` and ``imgsdk models``.
+"""The ``imgsdk`` command line: ``generate``, ``models``, ``batch``, ``compare`` and ``cassettes check``.
 
 Exit codes: 0 ok; 2 usage, config or invalid request; 3 refused by the provider (policy, auth, quota);
 4 transient failure after retries. Warnings go to stderr, results to stdout. Only argparse is imported
@@ -58,12 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="send one prompt to several providers; a contact sheet",
                                   description="The same request sent to several profiles concurrently.")
-    compare.add_argument("prompt")
+    compare.add_argument("prompt", help="the prompt, the same for every provider")
     compare.add_argument("--providers", required=True, help="comma-separated profiles or adapter:model")
-    compare.add_argument("--size")
-    compare.add_argument("--quality")
-    compare.add_argument("--style")
-    compare.add_argument("-o", "--output", default="compare.png", help="the contact sheet (PNG)")
+    compare.add_argument("--size", help="WxH or W:H for every provider (default: each one's own)")
+    compare.add_argument("--quality", help="standard or hd, or the models' own")
+    compare.add_argument("--style", help="vivid or natural (DALL·E 3)")
+    compare.add_argument("-o", "--output", default="compare.png",
+                         help="the contact sheet: .png/.jpg/.webp, or a directory (default compare.png)")
     compare.add_argument("--html", help="also write a self-contained HTML report")
     compare.add_argument("--config", help="config file")
 
@@ -102,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("imgsdk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `imgsdk models | head`: the reader left; exit quietly, as Unix tools do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -1,116 +1,107 @@
-"""Record and replay imgsdk calls with vcrpy, safely: credentials scrubbed, bodies matched, no waiting.
+"""Testing with imgsdk: record real calls once, replay them offline, free and fast — safely.
 
-Use it from pytest (opt in, so nothing changes in suites that do not ask for it)::
+Built on vcrpy and pytest-recording (the ``test`` extra). In a pytest suite, opt in to the plugin once::
 
-    # conftest.py
+    # conftest.py (at the root of your tests)
     pytest_plugins = ["imgsdk.testing.plugin"]
 
-    # test_mine.py
-    @pytest.mark.vcr                      # pytest-recording; cassettes under cassettes/<module>/<test>.yaml
-    def test_banner(imgsdk_replay_client):
-        result = imgsdk_replay_client.generate("a banner", provider="openai:gpt-image-2")
+    # test_banner.py
+    @pytest.mark.vcr                        # pytest-recording: cassettes/test_banner/test_banner.yaml
+    def test_banner(imgsdk_client):
+        result = imgsdk_client.generate("a lighthouse at dawn", provider="openai:gpt-image-2")
         assert result.size == "1024x1024"
 
-or directly: ``with use_cassette("cassettes/openai/basic.yaml"): ...``. Record a new cassette with a real key in
-the environment and ``pytest --record-mode=once``; then run ``imgsdk cassettes check cassettes/`` (or
-:func:`find_secrets`) before committing.
+Record with the real key in the environment and ``pytest --record-mode=once``; replay with plain ``pytest``
+(no key, no network); run ``imgsdk cassettes check`` before committing. docs/testing.md walks through it.
+
+What the kit does (each part is its own module):
+
+- :func:`vcr_config`: scrubs every credential of every adapter from requests and responses
+  (:mod:`.scrub`), replaces image payloads by tiny images of the same size and format (:mod:`.images`), and
+  matches request bodies by meaning (:mod:`.matching`).
+- :class:`ReplayClient` / :class:`AsyncReplayClient`: retries and polls never wait; the network guard
+  (:mod:`.guard`) fails any request no cassette answers, naming it.
+- ``fake:``, a provider for unit tests that needs no cassette at all (:mod:`.fake`).
+- :class:`~imgsdk.testing.contract.AdapterContract`, the conformance suite every adapter runs (:mod:`.contract`).
+- :func:`scan` / :func:`find_secrets`, behind ``imgsdk cassettes check`` (:mod:`.scan`).
+
+Importing this package is cheap: vcrpy, pytest and httpx2 are imported only when used.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
+import importlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["CREDENTIAL_HEADERS", "SCRUBBED", "find_secrets", "use_cassette", "vcr_config"]
+from .scan import Finding, find_secrets, scan
+from .scrub import CREDENTIAL_HEADERS, SCRUBBED
 
-SCRUBBED = "REDACTED"
-#: Every header any adapter uses for credentials, plus cookies and request ids (they identify accounts).
-CREDENTIAL_HEADERS = ("authorization", "api-key", "x-key", "x-goog-api-key", "x-api-key", "cookie",
-                      "set-cookie", "openai-organization", "openai-project")
-_QUERY_SECRETS = ("key", "api_key", "api-key", "token", "access_token", "sig", "signature")
-_SECRET_PATTERNS = (re.compile(r"sk-[A-Za-z0-9_-]{16,}"), re.compile(r"Bearer [A-Za-z0-9._~+/=-]{16,}"),
-                    re.compile(r"Key [A-Za-z0-9:_-]{16,}"), re.compile(r"AIza[0-9A-Za-z_-]{20,}"),
-                    re.compile(r"r8_[A-Za-z0-9]{20,}"), re.compile(r"xai-[A-Za-z0-9]{20,}"))
+if TYPE_CHECKING:
+    from .clients import AsyncReplayClient, ReplayClient
+    from .fake import FakeAdapter, FakeCall, FakeScript
+    from .guard import UnrecordedRequestError
 
+__all__ = ["CREDENTIAL_HEADERS", "MATCH_ON", "SCRUBBED", "AsyncReplayClient", "FakeAdapter", "FakeCall",
+           "FakeScript", "Finding", "ReplayClient", "UnrecordedRequestError", "body_matcher", "find_secrets",
+           "make_vcr", "scan", "use_cassette", "vcr_config"]
 
-def _normalise_body(body: Any) -> Any:
-    if body is None:
-        return None
-    raw = body.encode() if isinstance(body, str) else bytes(body)
-    try:
-        return json.loads(raw)
-    except ValueError:
-        pass
-    # multipart: the boundary is random per request, so compare the parts without it
-    match = re.match(rb"--([^\r\n]+)\r\n", raw)
-    if match:
-        return raw.replace(match.group(1), b"BOUNDARY")
-    return raw
+#: How a live request is matched to a recorded one: everything but the headers, body by meaning.
+MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "imgsdk_body")
+
+_LAZY = {"ReplayClient": "clients", "AsyncReplayClient": "clients", "FakeAdapter": "fake", "FakeCall": "fake",
+         "FakeScript": "fake", "UnrecordedRequestError": "guard", "body_matcher": "matching"}
 
 
-def body_matcher(recorded: Any, incoming: Any) -> None:
-    """vcrpy matcher: JSON bodies compared as data, multipart with the boundary normalised."""
-    first, second = _normalise_body(recorded.body), _normalise_body(incoming.body)
-    if first != second:
-        raise AssertionError(f"request body differs from the cassette:\n recorded: {first!r:.400}\n "
-                             f"now:      {second!r:.400}")
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'imgsdk.testing' has no attribute {name!r}")
 
 
-def _scrub_request(request: Any) -> Any:
-    return request
+def vcr_config(record_mode: str = "none", *, extra_secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """Keyword arguments for ``vcr.VCR`` (and pytest-recording's ``vcr_config`` fixture).
 
+    ``record_mode`` ``"none"`` replays only; ``"once"`` records a cassette that does not exist yet.
+    ``extra_secrets`` are values to remove wherever they appear (besides the keys found in the environment and in
+    the credential headers). The matcher ``imgsdk_body`` must be registered on the VCR: :func:`make_vcr` and the
+    pytest plugin do it.
+    """
+    from .scrub import Scrubber, adapter_secret_headers, environment_secrets
 
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() in CREDENTIAL_HEADERS:
-            headers[name] = [SCRUBBED]
-    return response
-
-
-def vcr_config(record_mode: str = "none") -> dict[str, Any]:
-    """Keyword arguments for ``vcr.VCR``/pytest-recording: scrub, match bodies, refuse unrecorded requests."""
+    scrubber = Scrubber([*environment_secrets(), *extra_secrets], adapter_secret_headers())
     return {
         "record_mode": record_mode,
-        "filter_headers": [(name, SCRUBBED) for name in CREDENTIAL_HEADERS],
-        "filter_query_parameters": [(name, SCRUBBED) for name in _QUERY_SECRETS],
-        "before_record_request": _scrub_request,
-        "before_record_response": _scrub_response,
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "imgsdk_body"],
+        "before_record_request": scrubber.request,
+        "before_record_response": scrubber.response,
+        "match_on": MATCH_ON,
         "decode_compressed_response": True,
     }
 
 
-def make_vcr(record_mode: str = "none", cassette_dir: str | None = None) -> Any:
-    """A configured ``vcr.VCR`` (vcrpy imported only here: it is a test extra)."""
-    import vcr
+def make_vcr(record_mode: str = "none", cassette_dir: str | Path | None = None, *,
+             extra_secrets: Iterable[str] = ()) -> Any:
+    """A configured ``vcr.VCR`` with the ``imgsdk_body`` matcher registered."""
+    try:
+        import vcr
+    except ImportError as error:
+        raise ImportError("imgsdk.testing needs vcrpy: pip install 'imgsdk[test]' (or pip install vcrpy "
+                          "pytest-recording)") from error
+    from .matching import body_matcher
 
-    config = vcr_config(record_mode)
-    if cassette_dir:
-        config["cassette_library_dir"] = cassette_dir
+    config = vcr_config(record_mode, extra_secrets=extra_secrets)
+    if cassette_dir is not None:
+        config["cassette_library_dir"] = str(cassette_dir)
     recorder = vcr.VCR(**config)
     recorder.register_matcher("imgsdk_body", body_matcher)
     return recorder
 
 
 @contextmanager
-def use_cassette(path: str | Path, record_mode: str = "none") -> Iterator[Any]:
-    """Replay (or record, with ``record_mode="once"``) one cassette file."""
-    with make_vcr(record_mode).use_cassette(str(path)) as cassette:
+def use_cassette(path: str | Path, record_mode: str = "none", *,
+                 extra_secrets: Iterable[str] = ()) -> Iterator[Any]:
+    """Replay one cassette file (or record it, with ``record_mode="once"``); yields vcrpy's cassette."""
+    with make_vcr(record_mode, extra_secrets=extra_secrets).use_cassette(str(path)) as cassette:
         yield cassette
-
-
-def find_secrets(path: str | Path, extra: tuple[str, ...] = ()) -> list[str]:
-    """Lines of a cassette (or every cassette under a folder) that look like credentials."""
-    root = Path(path)
-    files = [root] if root.is_file() else sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.json"))
-    found = []
-    for file in files:
-        for number, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if any(p.search(line) for p in _SECRET_PATTERNS) or any(s and s in line for s in extra):
-                found.append(f"{file}:{number}: {line.strip()[:120]}")
-    return found

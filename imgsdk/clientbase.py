@@ -1,0 +1,182 @@
+"""What :class:`~imgsdk.Client` and :class:`~imgsdk.AsyncClient` share: resolution, planning, limits and
+download rules, kept per client (so every call of one client shares one rate limit and one concurrency cap).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+
+from .capabilities import ModelCapabilities
+from .config import Config, Profile, load_config
+from .download import DownloadPolicy, Resolver, origin
+from .engine import RetrySettings
+from .errors import ProviderError
+from .planning import Plan, Target, plan, resolve
+from .policy import Mode
+from .ratelimit import Limits, TokenBucket
+from .request import ImageRequest
+from .wire import Secret
+
+__all__ = ["BaseClient", "redact"]
+
+_TARGET_OPTIONS = ("on_unsupported", "allow_unknown_model", "allow_retired")
+
+
+def redact(error: ProviderError, secrets: list[str]) -> ProviderError:
+    """Remove any echo of a key from a provider error (some APIs quote part of a wrong key back): from its
+    message and from every attribute (detail, reason, code...), the body as a whole when it quotes one."""
+    for secret in (s for s in secrets if s):
+        error.args = tuple(arg.replace(secret, "[REDACTED]") if isinstance(arg, str) else arg for arg in error.args)
+        for name, value in list(vars(error).items()):
+            if isinstance(value, str) and secret in value:
+                setattr(error, name, value.replace(secret, "[REDACTED]"))
+        if error.body is not None and secret in repr(error.body):
+            error.body = "[REDACTED: the body quoted a credential]"
+    return error
+
+
+class BaseClient:
+    """Shared state and helpers of the two clients (not used directly)."""
+
+    def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None, *,
+                 on_unsupported: Mode | None = None, timeout: float = 600.0, max_retries: int = 2,
+                 allow_unknown_models: bool = False, allow_retired: bool = False,
+                 http_client: Any = None, transport: Any = None,
+                 clock: Callable[[], float] = time.monotonic, persist_to: str | os.PathLike[str] | None = None,
+                 resolver: Resolver | None = None) -> None:
+        """``persist_to``: save every image as it arrives (overridden per profile and per call);
+        ``resolver``: ``(host, port) -> addresses`` for the download address check (tests inject one)."""
+        self._config = config if isinstance(config, Config) else load_config(config)
+        self._mode = on_unsupported
+        self._retry = RetrySettings(max_retries=max_retries, deadline=timeout, clock=clock)
+        self._timeout = timeout
+        self._allow_unknown = allow_unknown_models
+        self._allow_retired = allow_retired
+        self._http = http_client
+        self._transport = transport
+        self._clock = clock
+        self._persist_to = persist_to
+        self._resolver = resolver
+        self._targets: dict[tuple[Any, ...], Target] = {}
+        self._announced: set[str] = set()  # targets whose one-time notes (unknown model) were reported
+        self._limits: dict[str, Limits] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **options: Any) -> Self:
+        """A client configured from an ``imgsdk.toml`` file."""
+        return cls(load_config(path), **options)
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    def target(self, provider: str | None = None, *, on_unsupported: Mode | None = None,
+               allow_unknown_model: bool = False, allow_retired: bool = False) -> Target:
+        """Resolve a provider (profile, ``adapter:model`` or None for the default); cached per client."""
+        key = (provider, on_unsupported or self._mode, allow_unknown_model, allow_retired)
+        if key not in self._targets:
+            self._targets[key] = resolve(
+                provider, self._config, mode=on_unsupported or self._mode, retry=self._retry,
+                allow_unknown_model=allow_unknown_model or self._allow_unknown,
+                allow_retired=allow_retired or self._allow_retired)
+        return self._targets[key]
+
+    def capabilities(self, provider: str | None = None) -> ModelCapabilities:
+        """What the model behind ``provider`` can do, as data."""
+        return self.target(provider, allow_unknown_model=True, allow_retired=True).capabilities
+
+    def _request(self, prompt: str, options: dict[str, Any]) -> tuple[ImageRequest, dict[str, Any]]:
+        """The user's request (templated) and the options that choose how a target is resolved."""
+        context = options.pop("context", None)
+        if context is not None:
+            from .templates import render
+
+            prompt = render(prompt, context)
+        choice = {name: options.pop(name, None) for name in _TARGET_OPTIONS}
+        options["provider_options"] = options.get("provider_options") or {}
+        return ImageRequest(prompt=prompt, **options), choice
+
+    def _plan_for(self, provider: str | None, request: ImageRequest, choice: Mapping[str, Any]) -> Plan:
+        """Resolve ``provider`` and plan ``request`` for it (used for the first choice and each fallback)."""
+        target = self.target(provider, on_unsupported=choice.get("on_unsupported"),
+                             allow_unknown_model=bool(choice.get("allow_unknown_model")),
+                             allow_retired=bool(choice.get("allow_retired")))
+        result = plan(target, request)
+        if target.warnings and target.reference in self._announced:
+            result.warnings = [w for w in result.warnings if w not in target.warnings]  # once per client
+        self._announced.add(target.reference)
+        if request.timeout is not None:
+            from dataclasses import replace
+
+            result.target = replace(target, retry=replace(target.retry, deadline=request.timeout))
+        return result
+
+    def _plan(self, prompt: str, provider: str | None, options: dict[str, Any]) -> Plan:
+        request, choice = self._request(prompt, options)
+        return self._plan_for(provider, request, choice)
+
+    def _secrets(self, target: Target) -> list[str]:
+        secrets = [target.endpoint.api_key.get()] if target.endpoint.api_key else []
+        settings = target.endpoint.settings
+        secrets += [value.get() if isinstance(value, Secret) else str(value)
+                    for k in target.adapter.secret_settings if (value := settings.get(k))]
+        return secrets + target.adapter.credentials(target.endpoint)
+
+    def _fetch_headers(self, url: str) -> dict[str, str]:
+        """A provider's credentials, only for its own URLs (never for a signed URL on another origin)."""
+        for target in list(self._targets.values()):
+            base = target.endpoint.base_url.rstrip("/") + "/"
+            if url.startswith(base):
+                return target.adapter.auth_headers(target.endpoint)
+        return {}
+
+    def _headers_for(self, target: Target) -> Callable[[str], dict[str, str]]:
+        """Credentials for an image of ``target``: its own, and only for URLs under its own base_url."""
+        base = target.endpoint.base_url.rstrip("/") + "/"
+
+        def headers_for(url: str) -> dict[str, str]:
+            return target.adapter.auth_headers(target.endpoint) if url.startswith(base) else {}
+        return headers_for
+
+    def limits(self, target: Target) -> Limits:
+        """The rate limit and concurrency cap of ``target``'s profile, one per client (shared by all calls)."""
+        key = target.profile.name if target.profile else target.reference
+        with self._lock:
+            if key not in self._limits:
+                rate = target.profile.requests_per_minute if target.profile else None
+                bucket = TokenBucket(rate, clock=self._clock) if rate else None
+                self._limits[key] = Limits(target.max_concurrency, bucket)
+            return self._limits[key]
+
+    def _download_policy(self, profile: Profile | None, target: Target | None = None) -> DownloadPolicy:
+        """Download rules: the profile's allowances, and the API origin the user configured (a local ComfyUI on
+        http://127.0.0.1) trusted for its own image URLs — only the serving target's origin for its images;
+        every configured origin for a bare :meth:`fetch`."""
+        if target is not None:
+            origins = {origin(target.endpoint.base_url)}
+        else:
+            origins = {origin(p.base_url) for p in self._config.profiles.values() if p.base_url}
+            origins |= {origin(t.endpoint.base_url) for t in list(self._targets.values())}
+        options: dict[str, Any] = {}
+        if profile is not None and profile.max_download_bytes:
+            options["max_bytes"] = profile.max_download_bytes
+        return DownloadPolicy(allowed_hosts=frozenset(profile.allowed_hosts if profile else ()),
+                              allow_private=bool(profile and profile.allow_private),
+                              trusted_origins=frozenset(origins), resolver=self._resolver, **options)
+
+    def _profile_named(self, provider: str | None) -> Profile | None:
+        name = provider if provider is not None else self._config.default
+        return self._config.profiles.get(name) if name else None
+
+    def _new_http_options(self) -> dict[str, Any]:
+        import httpx2
+
+        from . import __version__
+
+        return {"timeout": httpx2.Timeout(self._timeout, connect=10.0), "follow_redirects": False,
+                "headers": {"user-agent": f"imgsdk/{__version__}"}, "transport": self._transport}

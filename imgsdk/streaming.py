@@ -1,0 +1,123 @@
+"""The drivers of :func:`imgsdk.download.download`: httpx2 streaming, blocking or asyncio.
+
+They perform the download generator's actions — resolve a host, open a response without reading its body,
+read the next chunk, close, sleep — so the download rules exist once, in :mod:`imgsdk.download`. (They are
+the streaming siblings of :mod:`imgsdk.transport`'s drivers, which read whole bodies.) Every response opened is
+closed when the download ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .download import Close, Head, Open, Read, Resolve, Resolver
+from .engine import Sleep, TransportFailure
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["CHUNK_SIZE", "drive_async", "drive_sync"]
+
+T = TypeVar("T")
+CHUNK_SIZE = 64 * 1024  # bytes read at a time
+
+
+def _addresses(infos: Sequence[Any]) -> list[str]:
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def drive_sync(operation: Generator[Any, Any, T], client: Callable[[], httpx2.Client],
+               sleep: Callable[[float], None], resolver: Resolver | None = None) -> T:
+    """Run a download with blocking I/O (httpx2 streaming); every response opened is closed at the end."""
+    import httpx2
+
+    from .transport import _failure, to_httpx
+
+    opened: list[httpx2.Response] = []
+    reply: Any = None
+    try:
+        while True:
+            try:
+                action = operation.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply = None
+            if isinstance(action, Sleep):
+                sleep(action.seconds)
+            elif isinstance(action, Resolve):
+                try:
+                    reply = (list(resolver(action.host, action.port)) if resolver else
+                             _addresses(socket.getaddrinfo(action.host, action.port, type=socket.SOCK_STREAM)))
+                except OSError:
+                    reply = []
+            elif isinstance(action, Open):
+                http = client()
+                try:
+                    response = http.send(to_httpx(http, action.request), stream=True)
+                except httpx2.TransportError as error:
+                    reply = _failure(error)
+                    continue
+                opened.append(response)
+                headers = {key.lower(): value for key, value in response.headers.items()}
+                reply = Head(response.status_code, headers, response, response.iter_bytes(CHUNK_SIZE))
+            elif isinstance(action, Read):
+                try:
+                    reply = next(action.head.chunks, b"")
+                except httpx2.RequestError as error:
+                    reply = TransportFailure(error, connected=True)
+            elif isinstance(action, Close):
+                action.head.stream.close()
+    finally:
+        for response in opened:
+            response.close()
+
+
+async def drive_async(operation: Generator[Any, Any, T], client: Callable[[], httpx2.AsyncClient],
+                      sleep: Callable[[float], Awaitable[None]], resolver: Resolver | None = None) -> T:
+    """Run a download with asyncio I/O: the same generator as :func:`drive_sync`."""
+    import asyncio
+
+    import httpx2
+
+    from .transport import _failure, to_httpx
+
+    opened: list[httpx2.Response] = []
+    reply: Any = None
+    try:
+        while True:
+            try:
+                action = operation.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply = None
+            if isinstance(action, Sleep):
+                await sleep(action.seconds)
+            elif isinstance(action, Resolve):
+                try:
+                    reply = (list(resolver(action.host, action.port)) if resolver else _addresses(
+                        await asyncio.get_running_loop().getaddrinfo(action.host, action.port,
+                                                                     type=socket.SOCK_STREAM)))
+                except OSError:
+                    reply = []
+            elif isinstance(action, Open):
+                http = client()
+                try:
+                    response = await http.send(to_httpx(http, action.request), stream=True)
+                except httpx2.TransportError as error:
+                    reply = _failure(error)
+                    continue
+                opened.append(response)
+                headers = {key.lower(): value for key, value in response.headers.items()}
+                reply = Head(response.status_code, headers, response, response.aiter_bytes(CHUNK_SIZE))
+            elif isinstance(action, Read):
+                try:
+                    reply = await anext(action.head.chunks, b"")
+                except httpx2.RequestError as error:
+                    reply = TransportFailure(error, connected=True)
+            elif isinstance(action, Close):
+                await action.head.stream.aclose()
+    finally:
+        for response in opened:
+            await response.aclose()

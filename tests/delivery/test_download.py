@@ -1,0 +1,234 @@
+"""Safe downloads against real loopback servers (the loopback allowance is configured explicitly)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+import imgsdk
+from delivery.support import (
+    AsyncRecordingTransport,
+    Loopback,
+    RecordingTransport,
+    Seen,
+    no_sleep,
+    no_sleep_async,
+    png_bytes,
+)
+from imgsdk.download import DownloadPolicy, DownloadRefusedError, check_url
+from imgsdk.errors import ImageExpiredError, ProviderError, ServiceUnavailableError
+
+PNG = png_bytes(16, 8)
+LOOPBACK_ALLOWED = {"providers": {"p": {"model": "local:placeholder", "allowed_hosts": ["127.0.0.1"]}},
+                    "default": "p"}
+
+
+def image(_: Seen) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"content-type": "image/png"}, PNG
+
+
+def client(transport: Any = None, config: Any = None, **options: Any) -> imgsdk.Client:
+    return imgsdk.Client(LOOPBACK_ALLOWED if config is None else config, transport=transport, sleep=no_sleep,
+                         **options)
+
+
+def test_a_loopback_image_downloads_when_loopback_is_allowed() -> None:
+    with Loopback({"/img.png": image}) as server, client() as c:
+        assert c.fetch(server.url("/img.png")) == PNG
+
+
+def test_loopback_and_http_are_refused_without_an_allowance() -> None:
+    with Loopback({"/img.png": image}) as server, client(config={}) as c:
+        with pytest.raises(DownloadRefusedError, match="loopback, private or link-local"):
+            c.fetch(server.url("/img.png"))
+        assert server.seen == []  # refused before connecting
+
+
+def test_http_is_refused_even_for_a_public_address() -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.215.14"]
+
+    recording = RecordingTransport()
+    with client(recording, config={}, resolver=resolver) as c, pytest.raises(DownloadRefusedError, match="plain http"):
+        c.fetch("http://images.example.com/x.png")
+    assert recording.urls == []
+
+
+def test_allow_private_allows_http_to_loopback_only() -> None:
+    policy = DownloadPolicy(allow_private=True)
+    assert list(check_url("http://127.0.0.1:9/x.png", policy)) == []
+    resolve = check_url("http://cdn.example.net/x.png", policy)
+    next(resolve)  # asks for the addresses
+    with pytest.raises(DownloadRefusedError, match="plain http"):
+        resolve.send(["10.1.2.3"])  # a private address is allowed here, but not over http
+
+
+@pytest.mark.parametrize("target", ["https://10.0.0.1/x.png", "http://10.0.0.1/x.png", "https://192.168.1.20/x.png",
+                                    "https://169.254.169.254/latest/meta-data", "https://[::1]/x.png",
+                                    "https://[::ffff:10.0.0.1]/x.png", "https://internal.example/x.png"])
+def test_a_redirect_to_a_private_address_is_refused_before_any_connection(target: str) -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.215.14", "192.168.7.7"] if host == "internal.example" else []  # every address is checked
+
+    def redirect(_: Seen) -> tuple[int, dict[str, str], bytes]:
+        return 302, {"location": target}, b""
+
+    recording = RecordingTransport()
+    with Loopback({"/start.png": redirect}) as server, client(recording, resolver=resolver) as c, \
+            pytest.raises(DownloadRefusedError) as caught:
+        c.fetch(server.url("/start.png"))
+    assert recording.urls == [server.url("/start.png")]  # the private target never got a request
+    assert server.count("/start.png") == 1
+    assert str(urlsplit(target).hostname) in str(caught.value)  # the message names the refused host
+
+
+async def test_the_async_client_refuses_the_same_redirect() -> None:
+    def redirect(_: Seen) -> tuple[int, dict[str, str], bytes]:
+        return 307, {"location": "https://10.0.0.1/x.png"}, b""
+
+    recording = AsyncRecordingTransport()
+    with Loopback({"/start.png": redirect}) as server:
+        async with imgsdk.AsyncClient(LOOPBACK_ALLOWED, transport=recording, sleep=no_sleep_async) as c:
+            with pytest.raises(DownloadRefusedError, match=r"10\.0\.0\.1"):
+                await c.fetch(server.url("/start.png"))
+    assert recording.urls == [server.url("/start.png")]
+
+
+def test_redirects_between_allowed_hosts_are_followed_and_capped() -> None:
+    def hop(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        number = int(seen.path.split("/")[-1])
+        return 302, {"location": f"/hop/{number + 1}"}, b""
+
+    with Loopback({f"/hop/{i}": hop for i in range(10)} | {"/a": lambda s: (301, {"location": "/img.png"}, b""),
+                                                           "/img.png": image}) as server, client() as c:
+        assert c.fetch(server.url("/a")) == PNG
+        with pytest.raises(DownloadRefusedError, match="more than 5 redirects"):
+            c.fetch(server.url("/hop/0"))
+
+
+def test_size_cap_by_content_length_and_by_bytes_read() -> None:
+    config = {"providers": {"p": {"model": "local:placeholder", "allowed_hosts": ["127.0.0.1"],
+                                  "max_download_bytes": 100}}, "default": "p"}
+    big = png_bytes(300, 300, (1, 2, 3)) + b"\0" * 500
+
+    def chunked(_: Seen) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"content-type": "image/png", "content-length": ""}, big  # no usable length
+
+    routes = {"/big.png": lambda s: (200, {"content-type": "image/png"}, big), "/chunked.png": chunked}
+    with Loopback(routes) as server, client(config=config) as c:
+        with pytest.raises(DownloadRefusedError, match="over the 100-byte cap"):
+            c.fetch(server.url("/big.png"))
+        with pytest.raises(DownloadRefusedError, match="more than 100 bytes"):
+            c.fetch(server.url("/chunked.png"))
+
+
+def test_content_type_and_magic_bytes_are_checked() -> None:
+    routes = {"/page": lambda s: (200, {"content-type": "text/html"}, b"<html>hello</html>" * 4),
+              "/fake.png": lambda s: (200, {"content-type": "image/png"}, b"GIF? no: just text, not an image" * 2),
+              "/octet": lambda s: (200, {"content-type": "application/octet-stream"}, PNG)}
+    with Loopback(routes) as server, client() as c:
+        with pytest.raises(DownloadRefusedError, match="'text/html', not an image"):
+            c.fetch(server.url("/page"))
+        with pytest.raises(DownloadRefusedError, match="not a known image format"):
+            c.fetch(server.url("/fake.png"))
+        assert c.fetch(server.url("/octet")) == PNG  # S3-style generic type: the bytes decide
+
+
+def test_transient_failures_are_retried_then_succeed() -> None:
+    answers = iter([(503, {}, b"busy"), (429, {}, b"slow down"), (200, {"content-type": "image/png"}, PNG)])
+    with Loopback({"/img.png": lambda s: next(answers)}) as server, client() as c:
+        assert c.fetch(server.url("/img.png")) == PNG
+        assert server.count("/img.png") == 3
+
+
+def test_a_lasting_outage_gives_up_after_the_retries() -> None:
+    with Loopback({"/img.png": lambda s: (502, {}, b"bad gateway")}) as server, client() as c:
+        with pytest.raises(ServiceUnavailableError, match="HTTP 502"):
+            c.fetch(server.url("/img.png"))
+        assert server.count("/img.png") == 3  # max_retries=2
+
+
+def test_an_expired_url_says_when_it_expired() -> None:
+    expired = dt.datetime(2026, 11, 29, 8, 30, tzinfo=dt.UTC)
+    with Loopback({"/gone.png": lambda s: (403, {"content-type": "application/xml"}, b"<Error>AuthenticationFailed")}) \
+            as server, client() as c:
+        with pytest.raises(ImageExpiredError) as caught:
+            c.fetch(server.url("/gone.png"), expires_at=expired)
+        assert caught.value.expired_at == "2026-11-29T08:30:00+00:00"
+        assert "expired at 2026-11-29T08:30:00+00:00" in str(caught.value)
+        assert server.count("/gone.png") == 1  # not retried
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        with pytest.raises(ProviderError, match="HTTP 403") as not_yet:
+            c.fetch(server.url("/gone.png"), expires_at=later)
+        assert not isinstance(not_yet.value, ImageExpiredError)
+
+
+def test_an_image_carries_its_expiry_into_the_lazy_fetch() -> None:
+    """The generated image's expires_at reaches the download: image.data raises ImageExpiredError."""
+    with Loopback({"/gone.png": lambda s: (404, {}, b"")}) as server, client() as c:
+        result = c.generate("a fox", provider="p")
+        picture = result.images[0]
+        picture.url, picture._data = server.url("/gone.png"), None
+        picture.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        with pytest.raises(ImageExpiredError, match="5 min ago"):
+            _ = picture.data
+
+
+def test_the_api_key_is_sent_to_the_provider_origin_only() -> None:
+    """Credentials (adapter.auth_headers) go with URLs under base_url, never after a redirect elsewhere."""
+    from imgsdk.adapter import Adapter, Endpoint
+    from imgsdk.registry import register
+
+    @register
+    class KeyedImages(Adapter):
+        name = "keyed-images"
+        key_required = False
+
+        def auth_headers(self, endpoint: Endpoint) -> dict[str, str]:
+            return {"authorization": "Bearer sk-delivery-secret"}
+
+    with Loopback({"/img.png": image}) as cdn, Loopback() as api:
+        api.routes["/view"] = image
+        api.routes["/moved"] = lambda s: (302, {"location": cdn.url("/img.png")}, b"")
+        config = {"providers": {"k": {"model": "keyed-images:m", "base_url": api.url(""), "allow_unknown_model": True,
+                                      "allowed_hosts": ["127.0.0.1"]}}}
+        with client(config=config) as c:
+            c.target("k")
+            assert c.fetch(api.url("/view"), provider="k") == PNG
+            assert c.fetch(api.url("/moved"), provider="k") == PNG
+    assert api.seen[0].headers.get("authorization") == "Bearer sk-delivery-secret"
+    assert [s.headers.get("authorization") for s in api.seen] == ["Bearer sk-delivery-secret"] * 2
+    assert cdn.seen and all("authorization" not in s.headers for s in cdn.seen)
+
+
+def test_the_profile_api_origin_is_trusted_for_its_own_images() -> None:
+    """A local server configured as base_url (ComfyUI on http://127.0.0.1) serves its images over http."""
+    with Loopback({"/view": image}) as api:
+        config = {"providers": {"comfy": {"model": "comfyui:default", "base_url": api.url("")}}}
+        with client(config=config) as c:
+            assert c.fetch(api.url("/view")) == PNG
+
+
+def test_download_streams_into_the_sink_in_chunks() -> None:
+    from imgsdk.download import download
+    from imgsdk.engine import RetrySettings
+    from imgsdk.streaming import drive_sync
+
+    big = png_bytes(600, 600, (9, 9, 9))
+    writes: list[int] = []
+
+    class Sink(io.BytesIO):
+        def write(self, data: Any) -> int:
+            writes.append(len(data))
+            return super().write(data)
+
+    sink = Sink()
+    with Loopback({"/big.png": lambda s: (200, {"content-type": "image/png"}, big * 30)}) as server, client() as c:
+        policy = DownloadPolicy(allowed_hosts=frozenset({"127.0.0.1"}))
+        drive_sync(download(server.url("/big.png"), sink, policy, RetrySettings()), c._client, no_sleep)
+    assert sink.getvalue() == big * 30
+    assert len(writes) > 1 and max(writes) <= 64 * 1024  # written chunk by chunk, never as one buffer
