@@ -17,10 +17,10 @@ Facts come from /work/shared/reference/providers.md §1 (tag [OAI-SPEC]) and the
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import email.utils
+import json
 import math
 import re
 import time
@@ -147,7 +147,7 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, adapter: str,
     ``filtered`` turns an item that carries no image into a ContentPolicyError (Azure's per-image filter).
     A body holding ``error`` and no ``data`` is raised through ``on_error`` even on HTTP 200.
     """
-    body = response.json()
+    body, payloads = _read_body(response)
     if not isinstance(body, dict):
         raise ProviderError(f"the response body is not JSON (HTTP {response.status}); is base_url an "
                             "OpenAI images endpoint?", adapter=adapter, model=call.model,
@@ -167,11 +167,13 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, adapter: str,
         if not isinstance(item, dict):
             continue
         revised = item.get("revised_prompt") or call.prompt
-        metadata: dict[str, Any] = {key: item[key] for key in keep if key in item}
+        metadata: dict[str, Any] = {key: item[key] for key in keep if key in item} if keep else {}
         if top:
             metadata["response"] = dict(top)
         if item.get("b64_json"):
-            raw = _decode(item["b64_json"], adapter, call, response.status, request_id)
+            encoded = item.pop("b64_json")  # dropped once decoded: a big answer is not held twice
+            raw = _decode(payloads.get(encoded, encoded) if isinstance(encoded, str) else encoded, adapter, call,
+                          response.status, request_id)
             images.append(GeneratedImage.from_bytes(raw, revised, media_type=_MEDIA_TYPES.get(fmt),
                                                     reported_size=size, metadata=metadata))
         elif item.get("url"):
@@ -197,10 +199,68 @@ def _reported_size(reported: Any, call: PreparedRequest) -> str | None:
     return None
 
 
-def _decode(text: str, adapter: str, call: PreparedRequest, status: int, request_id: str | None) -> bytes:
+# -- reading big base64 answers without copies -------------------------------------------------------------
+_B64_VALUE = re.compile(rb'"b64_json"\s*:\s*"')
+_SPLIT_FROM = 64 * 1024  # smaller bodies are parsed in one json.loads: splitting would cost more than it saves
+# A cut-out value becomes "\u0000imgsdk-b64-N" in the copy that is parsed: a provider's own value cannot
+# read the same without a backslash, and a value holding a backslash is never cut out.
+_TOKEN = "\x00imgsdk-b64-{}"
+
+
+def _read_body(response: WireResponse) -> tuple[Any, dict[str, memoryview]]:
+    """The JSON body, with each big ``b64_json`` value cut out and kept as a slice of the response bytes.
+
+    Why: ``json.loads`` turns a 5.3 MiB base64 value (one 4 MiB image) into a 5.3 MiB ``str``, after making
+    the whole document a ``str`` first, so parsing alone peaks at three copies of the answer. Here the
+    values are found in the bytes (``"b64_json": "`` up to the closing quote), replaced by a short token
+    in a small copy of the rest, which ``json.loads`` parses; each token maps to a zero-copy
+    ``memoryview`` of its value, which :func:`_decode` decodes directly. A value holding a backslash (an
+    escaped ``\\/``), or an answer whose tokens do not all land at ``data[i].b64_json``, is parsed the
+    plain way instead, so the result is always exactly what ``json.loads`` of the whole body would give.
+    """
+    content = response.content
+    if len(content) < _SPLIT_FROM:
+        return response.json(), {}
+    pieces: list[bytes] = []
+    payloads: dict[str, memoryview] = {}
+    view = memoryview(content)
+    position = 0
+    for match in _B64_VALUE.finditer(content):
+        start = match.end()
+        end = content.find(b'"', start)
+        if end < 0 or content.find(b"\\", start, end) >= 0:
+            return response.json(), {}
+        if end == start:
+            continue  # "" is no image: left as it is
+        token = _TOKEN.format(len(payloads))
+        pieces += [content[position:start], json.dumps(token)[1:-1].encode()]
+        payloads[token] = view[start:end]
+        position = end
+    if not payloads:
+        return response.json(), {}
+    pieces.append(content[position:])
     try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as error:
+        body = json.loads(b"".join(pieces))
+    except ValueError:
+        return response.json(), {}
+    items = body.get("data") if isinstance(body, dict) else None
+    found = [item.get("b64_json") for item in items or () if isinstance(item, dict)]
+    if sorted(value for value in found if isinstance(value, str) and value in payloads) != sorted(payloads):
+        return response.json(), {}  # a token elsewhere (a nested "b64_json" key): read it the plain way
+    return body, payloads
+
+
+def _decode(text: Any, adapter: str, call: PreparedRequest, status: int,
+            request_id: str | None) -> bytes:
+    """Base64 → bytes, refusing anything but the base64 alphabet and correct padding.
+
+    ``binascii.a2b_base64(strict_mode=True)`` reads a str (ASCII) or a buffer as it is, where
+    ``base64.b64decode(validate=True)`` first copies the text to bytes. A value that is not text at all (a
+    number, a list) is refused the same way.
+    """
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError, TypeError) as error:
         raise ProviderError("data[].b64_json is not valid base64", adapter=adapter, model=call.model,
                             status=status, request_id=request_id) from error
 

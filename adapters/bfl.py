@@ -138,6 +138,12 @@ def error_text(body: Any, fallback: str) -> tuple[str, str | None]:
     return fallback, None
 
 
+def _pixel_default(call: PreparedRequest) -> str | None:
+    """The declared default size when it is in pixels (ratio models leave the pixel size to BFL)."""
+    default = call.capabilities.size.default
+    return default if default and "x" in default else None
+
+
 class BFLAdapter(Adapter):
     """FLUX on api.bfl.ai: submit, then poll ``polling_url`` until Ready (the core polls)."""
 
@@ -213,7 +219,8 @@ class BFLAdapter(Adapter):
         data = {
             "polling_url": body.get("polling_url"),
             "prompt": call.prompt,
-            "size": f"{size[0]}x{size[1]}" if size else None,
+            # no size sent: the model makes its documented default (FLUX1.1: 1024x768) [BFL-OAS]
+            "size": f"{size[0]}x{size[1]}" if size else _pixel_default(call),
             "cost_usd": round(float(cost) * USD_PER_CREDIT, 6) if isinstance(cost, int | float) else None,
         }
         return Pending(JobHandle(self.name, call.model, body["id"], data), status="Pending")

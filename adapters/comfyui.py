@@ -54,15 +54,22 @@ _BODY_OPTIONS = ("inputs", "extra_data", "front")
 _DEBUG_KEYS = ("traceback", "current_inputs", "current_outputs")
 
 
-def declare(model: str, mapping: Mapping[str, Targets]) -> ModelCapabilities:
-    """The capabilities of a workflow: what its mapping can receive."""
+def declare(model: str, mapping: Mapping[str, Targets], graph: Mapping[str, Any] | None = None) -> ModelCapabilities:
+    """The capabilities of a workflow: what its mapping can receive; the default size is the graph's own."""
     sized = "width" in mapping and "height" in mapping
+    default = "512x512"
+    if sized and graph is not None:
+        (width_node, width_input), (height_node, height_input) = mapping["width"][0], mapping["height"][0]
+        width = (graph.get(width_node) or {}).get("inputs", {}).get(width_input)
+        height = (graph.get(height_node) or {}).get("inputs", {}).get(height_input)
+        if isinstance(width, int) and isinstance(height, int) and not isinstance(width, bool):
+            default = f"{width}x{height}"
     return ModelCapabilities(
         model=model, family="comfyui-workflow",
         # EmptyLatentImage: width/height 16..16384 (MAX_RESOLUTION) in steps of 8 [COMFY nodes.py; §11 only
         # says "workflow-defined"]. A mapping without width/height takes no size.
         size=(SizeSpec(mode="free", sizes=("512x512", "1024x1024"), min_side=16, max_side=16384, multiple=8,
-                       default="512x512") if sized else SizeSpec(mode="none")),
+                       default=default) if sized else SizeSpec(mode="none")),
         qualities=(), styles=(),
         max_images=MAX_BATCH if "n" in mapping else 1,
         seed="seed" in mapping, seed_range=(0, 2**64 - 1),  # KSampler: 0..0xffffffffffffffff [COMFY nodes.py]
@@ -104,11 +111,11 @@ class ComfyUIAdapter(Adapter):
 
     # -- declarations -------------------------------------------------------------------------------
     def catalogue(self) -> Mapping[str, ModelCapabilities]:
-        return {DEFAULT_MODEL: declare(DEFAULT_MODEL, workflow_mapping({}))}
+        return {DEFAULT_MODEL: declare(DEFAULT_MODEL, workflow_mapping({}), load_workflow(None))}
 
     def capabilities(self, model: str, settings: Mapping[str, Any]) -> ModelCapabilities | None:
         """Any model id (a checkpoint name) is served by the profile's workflow."""
-        return declare(model, workflow_mapping(settings))
+        return declare(model, workflow_mapping(settings), load_workflow(settings.get("workflow")))
 
     # -- translation ----------------------------------------------------------------------------------
     def build_request(self, call: PreparedRequest, endpoint: Endpoint) -> WireRequest:

@@ -187,7 +187,8 @@ class TogetherAdapter(Adapter):
     def _image(self, item: Mapping[str, Any], call: PreparedRequest,
                response: WireResponse) -> GeneratedImage | None:
         # Together generates exactly the width×height asked for; it does not report a size itself.
-        size = call.size if call.width is not None else None
+        default = call.capabilities.size.default  # no size sent: Together makes its documented default [TOG-DOCS]
+        size = call.size if call.width is not None else (default if default and "x" in default else None)
         metadata = {key: value for key, value in item.items() if key not in ("b64_json", "url")}
         encoded = item.get("b64_json")
         if isinstance(encoded, str) and encoded:

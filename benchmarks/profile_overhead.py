@@ -4,9 +4,16 @@
     python benchmarks/profile_overhead.py --async         # the same through AsyncClient
     python benchmarks/profile_overhead.py --memory        # tracemalloc of one 4 MiB b64_json call + save
     python benchmarks/profile_overhead.py --retries       # what the client does against a 429 bucket
+    python benchmarks/profile_overhead.py --mock          # imgsdk's own time per call, without sockets
 
 Runs against the same loopback fake server as the benchmark (in its own process). The profile is printed
 twice: by own time (the hot spots) and by cumulative time restricted to imgsdk's files (the layers).
+
+``--mock`` answers both raw httpx2 and imgsdk from an in-process ``httpx2.MockTransport`` (the same 1 KB
+b64_json answer), so no socket, scheduler or server noise is in the figures: it prints the per-call time of
+each (the fastest of 40 interleaved blocks of 100 calls), the difference (imgsdk's own work), and the
+functions whose own time differs most between the two under cProfile (profiled microseconds are about twice
+the real ones, but rank the same).
 """
 
 from __future__ import annotations
@@ -66,6 +73,65 @@ def cpu(server: FakeImagesServer, calls: int, use_async: bool, limit: int) -> No
         print(out.getvalue())
 
 
+def mock(calls: int, limit: int) -> None:
+    import base64
+    import json
+
+    import httpx2
+    from fake_server import make_png
+    from peers import KEY, MODEL
+
+    import imgsdk
+
+    answer = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(make_png(1024)).decode()}]}).encode()
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=answer, headers={"content-type": "application/json"})
+
+    base = "http://127.0.0.1:9/v1"  # never connected to: the mock transport answers
+    http = httpx2.Client(transport=httpx2.MockTransport(handler), timeout=httpx2.Timeout(600.0, connect=10.0))
+    body, headers = {"model": MODEL, "prompt": PROMPT, "n": 1}, {"Authorization": f"Bearer {KEY}"}
+    client = imgsdk.Client(config=imgsdk_config({"bench": bench_profile(base)}),
+                           transport=httpx2.MockTransport(handler))
+
+    def raw() -> bytes:
+        response = http.post(f"{base}/images/generations", json=body, headers=headers)
+        response.raise_for_status()
+        return base64.b64decode(response.json()["data"][0]["b64_json"])
+
+    def sdk() -> bytes:
+        return client.generate(PROMPT, provider="bench").images[0].data
+
+    for _ in range(300):
+        raw(), sdk()
+    best = {"raw httpx2": float("inf"), "imgsdk": float("inf")}
+    for _ in range(40):
+        for name, function in (("raw httpx2", raw), ("imgsdk", sdk)):
+            start = time.perf_counter()
+            for _ in range(100):
+                function()
+            best[name] = min(best[name], (time.perf_counter() - start) * 1e4)
+    print(f"in-process mock transport: raw httpx2 {best['raw httpx2']:.1f} µs/call, imgsdk {best['imgsdk']:.1f} "
+          f"µs/call: imgsdk's own work {best['imgsdk'] - best['raw httpx2']:.1f} µs/call")
+    own: list[dict[tuple[str, str], float]] = []
+    for function in (sdk, raw):
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            function()
+        profiler.disable()
+        table: dict[tuple[str, str], float] = {}
+        for (filename, _, name), (_, _, own_time, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+            key = (Path(filename).name, name)
+            table[key] = table.get(key, 0.0) + own_time
+        own.append(table)
+    rows = sorted(((own[0].get(key, 0.0) - own[1].get(key, 0.0), key) for key in set(own[0]) | set(own[1])),
+                  reverse=True)
+    print(f"=== own time, imgsdk minus raw httpx2, profiled µs per call (top {limit}) ===")
+    for difference, (filename, name) in rows[:limit]:
+        print(f"{difference / calls * 1e6:8.2f}  {filename}:{name}")
+
+
 def memory(server: FakeImagesServer, size: int, top: int) -> None:
     import imgsdk
 
@@ -112,9 +178,13 @@ def main() -> int:
     parser.add_argument("--async", dest="use_async", action="store_true")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--retries", action="store_true")
+    parser.add_argument("--mock", action="store_true")
     parser.add_argument("--size", type=int, default=4 * 2**20)
     parser.add_argument("--limit", type=int, default=30)
     args = parser.parse_args()
+    if args.mock:
+        mock(min(args.calls, 5000), args.limit)
+        return 0
     with FakeImagesServer() as server:
         if args.memory:
             memory(server, args.size, args.limit)

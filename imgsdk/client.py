@@ -15,25 +15,25 @@ import datetime as dt
 import io
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 from . import download as downloads
 from . import streaming
-from .adapter import Images, JobHandle, Pending
-from .clientbase import BaseClient, redact
+from .adapter import Adapter, Images, JobHandle, Pending
+from .clientbase import BaseClient, ImageRef, redact
 from .config import Config
-from .delivery import Delivery, Outcome, Persister
+from .delivery import BOUND, Delivery, Outcome, Persister
 from .download import Downloaded, DownloadPolicy
 from .engine import generate_call, resume_job
 from .errors import ProviderError
-from .planning import Plan, Target, assemble, plan
+from .planning import Plan, Target, assemble
 from .policy import Mode
 from .ratelimit import throttled
 from .registry import get_adapter
-from .request import ImageRequest, PreparedRequest
-from .result import GeneratedImage, ImageResult
+from .request import PreparedRequest
+from .result import ImageResult
 from .transport import drive_async, drive_sync
 
 if TYPE_CHECKING:
@@ -45,12 +45,7 @@ _BaseClient = BaseClient  # the earlier private names, kept for code written aga
 _redact = redact
 _Persist = str | os.PathLike[str] | bool | None
 Headers = Callable[[str], dict[str, str]]
-
-
-def _resumed(client: BaseClient, handle: JobHandle | str, provider: str | None) -> tuple[JobHandle, Target]:
-    job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
-    target = client.target(provider or f"{job.adapter}:{job.model}", allow_unknown_model=True, allow_retired=True)
-    return job, target
+Operation = Generator[Any, Any, Images]
 
 
 class Client(BaseClient):
@@ -74,13 +69,17 @@ class Client(BaseClient):
         return self._http  # type: ignore[no-any-return]
 
     def generate(self, prompt: str, *, provider: str | None = None, size: str | None = None,
-                 quality: str | None = None, style: str | None = None, n: int = 1, seed: int | None = None,
-                 on_unsupported: Mode | None = None, raise_on_partial: bool = False,
+                 quality: str | None = None, style: str | None = None, n: int | None = None,
+                 seed: int | None = None, on_unsupported: Mode | None = None, raise_on_partial: bool = False,
                  on_progress: Callable[[Pending], None] | None = None,
                  on_submitted: Callable[[JobHandle], None] | None = None, persist_to: _Persist = None,
                  filename_template: str | None = None, **options: Any) -> ImageResult:
         """Generate images. Options: negative_prompt, output_format, background, user, timeout,
         provider_options, context (template variables), allow_unknown_model, allow_retired.
+
+        ``n``: how many images; not given, the profile's ``n``, else 1 (an explicit ``n=1`` wins over the
+        profile's). Calls of a fan-out run at once, up to the profile's ``max_concurrency`` (shared by every
+        call of this client), else up to :data:`~imgsdk.ratelimit.FAN_OUT_CAP` per ``generate``.
 
         ``persist_to`` (a folder or fsspec URL; False: not even the profile's) stores each image as it
         arrives, named by ``filename_template``; ``on_submitted`` receives the :class:`JobHandle` of a
@@ -92,49 +91,51 @@ class Client(BaseClient):
                             persist_to=persist_to, filename_template=filename_template)
         while (the_plan := delivery.next_plan()) is not None:
             delivery.record(the_plan, self._run_calls(the_plan, delivery))
-        return delivery.result(self._bind)
+        return delivery.result()
 
     def _run_calls(self, the_plan: Plan, delivery: Delivery) -> list[Outcome]:
         calls = the_plan.calls
         if len(calls) == 1:
             return [self._run_call(the_plan, calls[0], delivery)]
-        workers = min(len(calls), self.limits(the_plan.target).max_concurrency)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with ThreadPoolExecutor(max_workers=self.limits(the_plan.target).workers(len(calls))) as pool:
             return list(pool.map(lambda call: self._run_call(the_plan, call, delivery), calls))
 
     def _run_call(self, the_plan: Plan, call: PreparedRequest, delivery: Delivery) -> Outcome:
         target = the_plan.target
-        limits = self.limits(target)
         operation = generate_call(target.adapter, call, target.endpoint, target.retry, delivery.on_progress,
                                   delivery.on_submitted)
         try:
-            with limits.slot():
-                outcome = drive_sync(throttled(operation, limits.bucket), target.adapter, self._client, self._sleep)
+            outcome = self._drive(target, operation, target.adapter)
         except ProviderError as error:
             return redact(error, self._secrets(target))
-        for image in outcome.images:
+        for image in outcome.images:  # bound once, here: the result is assembled from these very images
             self._bind(image, target)
         if delivery.persister is not None:
             delivery.persister.persist(the_plan, call, outcome)
         return outcome
 
-    def _bind(self, image: GeneratedImage, target: Target) -> None:
-        """Give an image this client's safe downloader, under its profile's rules and with its expiry."""
-        policy = self._download_policy(target.profile, target)
+    def _drive(self, target: Target, operation: Operation, adapter: Adapter) -> Images:
+        """Run one provider operation under its profile's limits: the shared cap and the bucket where the
+        profile sets them; where it sets none, no layer at all (they would only cost time), only the pacer
+        that orders retries after a 429 (see :class:`~imgsdk.ratelimit.Pacer`)."""
+        limits = self.limits(target)
+        if limits.bucket is not None:
+            operation = throttled(operation, limits.bucket)
+        if not limits.gated:
+            return drive_sync(operation, adapter, self._client, self._sleep, limits.pacer)
+        with limits.slot():
+            return drive_sync(operation, adapter, self._client, self._sleep, limits.pacer)
 
-        headers_for = self._headers_for(target)
+    def _stream_image(self, target: Target, image_ref: ImageRef, url: str, sink: BinaryIO) -> Downloaded:
+        image = image_ref()
+        with downloads.name_errors(target.adapter.name, target.capabilities.model):
+            return self._stream(url, sink, self._download_policy(target.profile, target),
+                                image.expires_at if image is not None else None, self._headers_for(target))
 
-        whose = (target.adapter.name, target.capabilities.model)
-
-        def fetch_bytes(url: str) -> bytes:
-            with downloads.name_errors(*whose):
-                return self._get(url, policy, image.expires_at, headers_for)
-
-        def stream(url: str, sink: BinaryIO) -> Downloaded:
-            with downloads.name_errors(*whose):
-                return self._stream(url, sink, policy, image.expires_at, headers_for)
-
-        image._fetch, image._download = fetch_bytes, stream
+    def _fetch_image(self, target: Target, image_ref: ImageRef, url: str) -> bytes:
+        sink = io.BytesIO()
+        self._stream_image(target, image_ref, url, sink)
+        return sink.getvalue()
 
     def _stream(self, url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
                 headers_for: Headers | None = None) -> Downloaded:
@@ -142,36 +143,28 @@ class Client(BaseClient):
                                        headers_for=headers_for or self._fetch_headers)
         return streaming.drive_sync(operation, self._client, self._sleep, policy.resolver)
 
-    def _get(self, url: str, policy: DownloadPolicy, expires_at: dt.datetime | None,
-             headers_for: Headers | None = None) -> bytes:
-        sink = io.BytesIO()
-        self._stream(url, sink, policy, expires_at, headers_for)
-        return sink.getvalue()
-
     def resume(self, handle: JobHandle | str, provider: str | None = None, *, persist_to: _Persist = None,
                filename_template: str | None = None,
                on_progress: Callable[[Pending], None] | None = None) -> ImageResult:
         """Finish a job submitted earlier (a :class:`JobHandle` or its JSON) without paying again."""
-        job, target = _resumed(self, handle, provider)
+        job, target = self._resumed(handle, provider)
         adapter = get_adapter(job.adapter)
-        limits = self.limits(target)
         try:
-            with limits.slot():
-                outcome = drive_sync(throttled(resume_job(adapter, job, target.endpoint, target.retry, on_progress),
-                                               limits.bucket), adapter, self._client, self._sleep)
+            outcome = self._drive(target, resume_job(adapter, job, target.endpoint, target.retry, on_progress),
+                                  adapter)
         except ProviderError as error:
             raise redact(error, self._secrets(target)) from None
-        the_plan = plan(target, ImageRequest(prompt=str(job.data.get("prompt") or job.job_id)))
-        for image in outcome.images:
-            self._bind(image, target)
+        the_plan = self._resumed_plan(job, target, outcome)
         if persist_to not in (None, False, True):
             Persister(persist_to, filename_template).persist(the_plan, the_plan.calls[0], outcome)  # type: ignore[arg-type]
-        return assemble(the_plan, [outcome], {"bind": lambda image: self._bind(image, target)})
+        return assemble(the_plan, [outcome], BOUND)
 
     def fetch(self, url: str, *, expires_at: dt.datetime | None = None, provider: str | None = None) -> bytes:
         """Download an image URL under the safe-download rules (of ``provider``'s profile, else the default
         profile's); credentials go only to the provider's own URLs."""
-        return self._get(url, self._download_policy(self._profile_named(provider)), expires_at)
+        sink = io.BytesIO()
+        self._stream(url, sink, self._download_policy(self._profile_named(provider)), expires_at)
+        return sink.getvalue()
 
     def close(self) -> None:
         if self._http is not None:
@@ -183,13 +176,12 @@ class Client(BaseClient):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"Client(config={self._config.path!r}, profiles={sorted(self._config.profiles)})"
-
 
 class AsyncClient(BaseClient):
     """The asyncio client: the same names as :class:`Client`, awaited. Calls of a fan-out run as tasks under
     the same per-profile limits."""
+
+    _image_fetchers = ("_afetch", "_adownload")  # the image's awaited downloaders (see BaseClient._bind)
 
     def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **options: Any) -> None:
@@ -204,7 +196,7 @@ class AsyncClient(BaseClient):
         return self._http  # type: ignore[no-any-return]
 
     async def generate(self, prompt: str, *, provider: str | None = None, size: str | None = None,
-                       quality: str | None = None, style: str | None = None, n: int = 1,
+                       quality: str | None = None, style: str | None = None, n: int | None = None,
                        seed: int | None = None, on_unsupported: Mode | None = None,
                        raise_on_partial: bool = False, on_progress: Callable[[Pending], None] | None = None,
                        on_submitted: Callable[[JobHandle], None] | None = None, persist_to: _Persist = None,
@@ -215,43 +207,57 @@ class AsyncClient(BaseClient):
                             raise_on_partial=raise_on_partial, on_progress=on_progress, on_submitted=on_submitted,
                             persist_to=persist_to, filename_template=filename_template)
         while (the_plan := delivery.next_plan()) is not None:
-            outcomes = await asyncio.gather(*(self._run_call(the_plan, call, delivery) for call in the_plan.calls))
-            delivery.record(the_plan, list(outcomes))
-        return delivery.result(self._bind)
+            delivery.record(the_plan, await self._run_calls(the_plan, delivery))
+        return delivery.result()
+
+    async def _run_calls(self, the_plan: Plan, delivery: Delivery) -> list[Outcome]:
+        calls = the_plan.calls
+        if len(calls) == 1:  # no task for a single call
+            return [await self._run_call(the_plan, calls[0], delivery)]
+        workers = self.limits(the_plan.target).workers(len(calls))
+        if workers >= len(calls):
+            return list(await asyncio.gather(*(self._run_call(the_plan, call, delivery) for call in calls)))
+        gate = asyncio.Semaphore(workers)  # this generate's own cap (a profile's shared cap holds as well)
+
+        async def run(call: PreparedRequest) -> Outcome:
+            async with gate:
+                return await self._run_call(the_plan, call, delivery)
+        return list(await asyncio.gather(*(run(call) for call in calls)))
 
     async def _run_call(self, the_plan: Plan, call: PreparedRequest, delivery: Delivery) -> Outcome:
         target = the_plan.target
-        limits = self.limits(target)
         operation = generate_call(target.adapter, call, target.endpoint, target.retry, delivery.on_progress,
                                   delivery.on_submitted)
         try:
-            async with limits.aslot():
-                outcome: Images = await drive_async(throttled(operation, limits.bucket), target.adapter,
-                                                    self._client, self._sleep)
+            outcome = await self._drive(target, operation, target.adapter)
         except ProviderError as error:
             return redact(error, self._secrets(target))
-        for image in outcome.images:
+        for image in outcome.images:  # bound once, here: the result is assembled from these very images
             self._bind(image, target)
         if delivery.persister is not None:
             await delivery.persister.apersist(the_plan, call, outcome)
         return outcome
 
-    def _bind(self, image: GeneratedImage, target: Target) -> None:
-        policy = self._download_policy(target.profile, target)
+    async def _drive(self, target: Target, operation: Operation, adapter: Adapter) -> Images:
+        """Run one provider operation under its profile's limits; see :meth:`Client._drive`."""
+        limits = self.limits(target)
+        if limits.bucket is not None:
+            operation = throttled(operation, limits.bucket)
+        if not limits.gated:
+            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer)
+        async with limits.aslot():
+            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer)
 
-        headers_for = self._headers_for(target)
+    async def _stream_image(self, target: Target, image_ref: ImageRef, url: str, sink: BinaryIO) -> Downloaded:
+        image = image_ref()
+        with downloads.name_errors(target.adapter.name, target.capabilities.model):
+            return await self._stream(url, sink, self._download_policy(target.profile, target),
+                                      image.expires_at if image is not None else None, self._headers_for(target))
 
-        whose = (target.adapter.name, target.capabilities.model)
-
-        async def fetch_bytes(url: str) -> bytes:
-            with downloads.name_errors(*whose):
-                return await self._get(url, policy, image.expires_at, headers_for)
-
-        async def stream(url: str, sink: BinaryIO) -> Downloaded:
-            with downloads.name_errors(*whose):
-                return await self._stream(url, sink, policy, image.expires_at, headers_for)
-
-        image._afetch, image._adownload = fetch_bytes, stream
+    async def _fetch_image(self, target: Target, image_ref: ImageRef, url: str) -> bytes:
+        sink = io.BytesIO()
+        await self._stream_image(target, image_ref, url, sink)
+        return sink.getvalue()
 
     async def _stream(self, url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
                       headers_for: Headers | None = None) -> Downloaded:
@@ -259,37 +265,28 @@ class AsyncClient(BaseClient):
                                        headers_for=headers_for or self._fetch_headers)
         return await streaming.drive_async(operation, self._client, self._sleep, policy.resolver)
 
-    async def _get(self, url: str, policy: DownloadPolicy, expires_at: dt.datetime | None,
-                   headers_for: Headers | None = None) -> bytes:
-        sink = io.BytesIO()
-        await self._stream(url, sink, policy, expires_at, headers_for)
-        return sink.getvalue()
-
     async def resume(self, handle: JobHandle | str, provider: str | None = None, *, persist_to: _Persist = None,
                      filename_template: str | None = None,
                      on_progress: Callable[[Pending], None] | None = None) -> ImageResult:
         """Finish a job submitted earlier; see :meth:`Client.resume`."""
-        job, target = _resumed(self, handle, provider)
+        job, target = self._resumed(handle, provider)
         adapter = get_adapter(job.adapter)
-        limits = self.limits(target)
         try:
-            async with limits.aslot():
-                outcome = await drive_async(throttled(resume_job(adapter, job, target.endpoint, target.retry,
-                                                                 on_progress), limits.bucket),
-                                            adapter, self._client, self._sleep)
+            outcome = await self._drive(target, resume_job(adapter, job, target.endpoint, target.retry,
+                                                           on_progress), adapter)
         except ProviderError as error:
             raise redact(error, self._secrets(target)) from None
-        the_plan = plan(target, ImageRequest(prompt=str(job.data.get("prompt") or job.job_id)))
-        for image in outcome.images:
-            self._bind(image, target)
+        the_plan = self._resumed_plan(job, target, outcome)
         if persist_to not in (None, False, True):
             await Persister(persist_to, filename_template).apersist(  # type: ignore[arg-type]
                 the_plan, the_plan.calls[0], outcome)
-        return assemble(the_plan, [outcome], {"bind": lambda image: self._bind(image, target)})
+        return assemble(the_plan, [outcome], BOUND)
 
     async def fetch(self, url: str, *, expires_at: dt.datetime | None = None, provider: str | None = None) -> bytes:
         """Download an image URL asynchronously; see :meth:`Client.fetch`."""
-        return await self._get(url, self._download_policy(self._profile_named(provider)), expires_at)
+        sink = io.BytesIO()
+        await self._stream(url, sink, self._download_policy(self._profile_named(provider)), expires_at)
+        return sink.getvalue()
 
     async def aclose(self) -> None:
         if self._http is not None:
@@ -300,6 +297,3 @@ class AsyncClient(BaseClient):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"AsyncClient(config={self._config.path!r}, profiles={sorted(self._config.profiles)})"

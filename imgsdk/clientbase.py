@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, Self
+from functools import partial
+from typing import TYPE_CHECKING, Any, Self
 
 from .capabilities import ModelCapabilities
 from .config import Config, Profile, load_config
@@ -19,7 +21,12 @@ from .planning import Plan, Target, plan, resolve
 from .policy import Mode
 from .ratelimit import Limits, TokenBucket
 from .request import ImageRequest
-from .wire import Secret
+from .wire import Images, JobHandle, Secret
+
+if TYPE_CHECKING:
+    from .result import GeneratedImage
+
+ImageRef = weakref.ReferenceType["GeneratedImage"]
 
 __all__ = ["BaseClient", "redact"]
 
@@ -41,6 +48,8 @@ def redact(error: ProviderError, secrets: list[str]) -> ProviderError:
 
 class BaseClient:
     """Shared state and helpers of the two clients (not used directly)."""
+
+    _image_fetchers = ("_fetch", "_download")  # where _bind puts the downloaders on an image (async: awaited)
 
     def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | Config | None = None, *,
                  on_unsupported: Mode | None = None, timeout: float = 600.0, max_retries: int = 2,
@@ -64,6 +73,7 @@ class BaseClient:
         self._targets: dict[tuple[Any, ...], Target] = {}
         self._announced: set[str] = set()  # targets whose one-time notes (unknown model) were reported
         self._limits: dict[str, Limits] = {}
+        self._policies: dict[tuple[str | None, str], DownloadPolicy] = {}  # per profile and API origin
         self._lock = threading.Lock()
 
     @classmethod
@@ -88,7 +98,9 @@ class BaseClient:
 
     def capabilities(self, provider: str | None = None) -> ModelCapabilities:
         """What the model behind ``provider`` can do, as data."""
-        return self.target(provider, allow_unknown_model=True, allow_retired=True).capabilities
+        # Reading declarations needs no key and no lifecycle check: resolve afresh, outside the target cache.
+        return resolve(provider, self._config, allow_unknown_model=True, allow_retired=True,
+                       require_key=False).capabilities
 
     def _request(self, prompt: str, options: dict[str, Any]) -> tuple[ImageRequest, dict[str, Any]]:
         """The user's request (templated) and the options that choose how a target is resolved."""
@@ -99,6 +111,10 @@ class BaseClient:
             prompt = render(prompt, context)
         choice = {name: options.pop(name, None) for name in _TARGET_OPTIONS}
         options["provider_options"] = options.get("provider_options") or {}
+        if "n" in options and options["n"] is None:
+            # n not given: 1, but only as a default, so a profile's n applies (an explicit n=1 wins over it)
+            del options["n"]
+            options["soft"] = frozenset(options.get("soft") or ()) | {"n"}
         return ImageRequest(prompt=prompt, **options), choice
 
     def _plan_for(self, provider: str | None, request: ImageRequest, choice: Mapping[str, Any]) -> Plan:
@@ -146,28 +162,72 @@ class BaseClient:
     def limits(self, target: Target) -> Limits:
         """The rate limit and concurrency cap of ``target``'s profile, one per client (shared by all calls)."""
         key = target.profile.name if target.profile else target.reference
+        if (known := self._limits.get(key)) is not None:
+            return known  # every call asks: no lock once made
         with self._lock:
             if key not in self._limits:
                 rate = target.profile.requests_per_minute if target.profile else None
                 bucket = TokenBucket(rate, clock=self._clock) if rate else None
-                self._limits[key] = Limits(target.max_concurrency, bucket)
+                # Only a cap the profile sets is shared; unset, each generate fans out up to FAN_OUT_CAP.
+                self._limits[key] = Limits(target.profile.max_concurrency if target.profile else None, bucket)
             return self._limits[key]
 
     def _download_policy(self, profile: Profile | None, target: Target | None = None) -> DownloadPolicy:
         """Download rules: the profile's allowances, and the API origin the user configured (a local ComfyUI on
         http://127.0.0.1) trusted for its own image URLs — only the serving target's origin for its images;
-        every configured origin for a bare :meth:`fetch`."""
+        every configured origin for a bare :meth:`fetch`. A target's rules are built once per profile and
+        origin (every image of a call is bound to them)."""
         if target is not None:
-            origins = {origin(target.endpoint.base_url)}
-        else:
-            origins = {origin(p.base_url) for p in self._config.profiles.values() if p.base_url}
-            origins |= {origin(t.endpoint.base_url) for t in list(self._targets.values())}
+            key = (profile.name if profile is not None else None, target.endpoint.base_url)
+            cached = self._policies.get(key)
+            if cached is None:
+                cached = self._policies[key] = self._new_policy(profile, {origin(target.endpoint.base_url)})
+            return cached
+        origins = {origin(p.base_url) for p in self._config.profiles.values() if p.base_url}
+        origins |= {origin(t.endpoint.base_url) for t in list(self._targets.values())}
+        return self._new_policy(profile, origins)
+
+    def _new_policy(self, profile: Profile | None, origins: set[str]) -> DownloadPolicy:
         options: dict[str, Any] = {}
         if profile is not None and profile.max_download_bytes:
             options["max_bytes"] = profile.max_download_bytes
         return DownloadPolicy(allowed_hosts=frozenset(profile.allowed_hosts if profile else ()),
                               allow_private=bool(profile and profile.allow_private),
                               trusted_origins=frozenset(origins), resolver=self._resolver, **options)
+
+    def _bind(self, image: GeneratedImage, target: Target) -> None:
+        """Give an image this client's safe downloader, under its profile's rules and with its expiry.
+
+        The downloader holds the image only weakly (to read ``expires_at`` when a download starts): a
+        closure over the image, stored on the image, would be a reference cycle, and each image — megabytes
+        — would then wait for the cyclic garbage collector instead of being freed with its result.
+        """
+        image_ref = weakref.ref(image)
+        fetch, download = self._image_fetchers
+        setattr(image, fetch, partial(self._fetch_image, target, image_ref))
+        setattr(image, download, partial(self._stream_image, target, image_ref))
+
+    def _fetch_image(self, target: Target, image_ref: ImageRef, url: str) -> Any:
+        raise NotImplementedError  # the bytes of an image's URL (sync or awaited: each client's own)
+
+    def _stream_image(self, target: Target, image_ref: ImageRef, url: str, sink: Any) -> Any:
+        raise NotImplementedError  # an image's URL streamed into ``sink`` (each client's own)
+
+    def _resumed(self, handle: JobHandle | str, provider: str | None) -> tuple[JobHandle, Target]:
+        """The job to resume (a handle or its JSON) and its target (its model, retired or unknown alike)."""
+        job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
+        return job, self.target(provider or f"{job.adapter}:{job.model}", allow_unknown_model=True,
+                                allow_retired=True)
+
+    def _resumed_plan(self, job: JobHandle, target: Target, outcome: Images) -> Plan:
+        """The plan a resumed job's result is assembled under, its images bound to this client."""
+        the_plan = plan(target, ImageRequest(prompt=str(job.data.get("prompt") or job.job_id)))
+        for image in outcome.images:
+            self._bind(image, target)
+        return the_plan
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(config={self._config.path!r}, profiles={sorted(self._config.profiles)})"
 
     def _profile_named(self, provider: str | None) -> Profile | None:
         name = provider if provider is not None else self._config.default

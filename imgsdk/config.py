@@ -129,6 +129,8 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None
         return Config()
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"not UTF-8 text (byte {error.start}): save the file as UTF-8", path=str(path)) from error
     except OSError as error:
         raise ConfigError(f"cannot read the config file: {error.strerror or error}", path=str(path)) from error
     try:
@@ -152,7 +154,9 @@ def _interpolate(value: str, path: str | None, key: str) -> str:
 
 
 def _check_type(value: Any, expected: type | tuple[type, ...], path: str | None, key: str) -> Any:
-    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    # bool is an int subclass: `timeout = true` must not pass as a 1-second timeout
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and bool not in kinds and object not in kinds)
     if not ok:
         names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
         raise ConfigError(f"expected {names}, got {type(value).__name__} {value!r}", path=path, key=key)
@@ -244,6 +248,9 @@ _TUPLE_FIELDS = ("qualities", "styles", "output_formats", "background")
 def declare_model(reference: str, raw: Mapping[str, Any], path: str | None = None) -> ModelCapabilities:
     """Build capabilities for a model from a config table (the same fields as ModelCapabilities)."""
     where = f'models."{reference}"'
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"expected a table of capabilities (e.g. max_images = 4), got {type(raw).__name__}",
+                          path=path, key=where)
     unknown = set(raw) - _CAP_FIELDS
     if unknown:
         key = sorted(unknown)[0]
@@ -298,7 +305,10 @@ def _parse(raw: dict[str, Any], path: str | None) -> Config:
     mode = raw.get("on_unsupported")
     if mode not in (None, "warn", "strict"):
         raise ConfigError(f'expected "warn" or "strict", got {mode!r}', path=path, key="on_unsupported")
-    models = {ref: declare_model(ref, table, path) for ref, table in raw.get("models", {}).items()}
+    declared = raw.get("models", {})
+    if not isinstance(declared, Mapping):
+        raise ConfigError('expected a table [models."adapter:model"]', path=path, key="models")
+    models = {ref: declare_model(ref, table, path) for ref, table in declared.items()}
     if default is None and "default" in profiles:
         default = "default"
     return Config(profiles=profiles, default=default, on_unsupported=mode, models=models, path=path)

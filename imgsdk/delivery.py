@@ -5,8 +5,8 @@ The sync and async clients run the same :class:`Delivery`; they differ only in h
 
     delivery = Delivery(client, prompt, provider, options, ...)
     while (plan := delivery.next_plan()) is not None:     # the first choice, then each fallback
-        delivery.record(plan, run_calls(plan))            # Images or ProviderError per call
-    return delivery.result(bind)
+        delivery.record(plan, run_calls(plan))            # Images or ProviderError per call (images bound)
+    return delivery.result()
 
 Partial success: when some calls of a fan-out fail, the images of the others are returned and the failures
 attached to ``result.errors``; ``raise_on_partial=True`` raises the first failure instead. A fallback is
@@ -16,14 +16,14 @@ tried only when *every* call failed with an error that allows it (:mod:`imgsdk.f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .adapter import Images, JobHandle, Pending
 from .errors import ImgSDKError, ModelRetiredError, ProviderError
 from .fallback import fallback_warning, fallbacks_of, should_fall_back
 from .persist import apersist, persist
-from .planning import Plan, Target, assemble, dedupe
+from .planning import Plan, assemble, dedupe
 from .request import PreparedRequest
 from .storage import Store, render_name
 
@@ -31,10 +31,17 @@ if TYPE_CHECKING:
     from .clientbase import BaseClient
     from .result import GeneratedImage, ImageResult
 
-__all__ = ["Delivery", "Persister"]
+__all__ = ["BOUND", "Delivery", "Persister"]
 
 Outcome = Images | ProviderError
-Binder = Callable[["GeneratedImage", Target], None]
+
+
+def _bound(image: GeneratedImage) -> None:
+    """Nothing to do: the clients bind each image to their downloader as its call returns, once."""
+
+
+#: What the clients pass to :func:`~imgsdk.planning.assemble`: their images are bound already.
+BOUND: Mapping[str, Any] = {"bind": _bound}
 
 
 class Persister:
@@ -147,8 +154,9 @@ class Delivery:
                 error.add_note(f"imgsdk: {name} failed too: {type(failure).__name__}: {failure}")
         raise error
 
-    def result(self, bind: Binder) -> ImageResult:
-        """The result of the candidate that served, with a fallback warning per candidate that failed."""
+    def result(self) -> ImageResult:
+        """The result of the candidate that served, with a fallback warning per candidate that failed (its
+        images were bound to the client's downloader as their calls returned)."""
         if self.final is None:
             self._raise(self.failures[0][1])
         assert self.final is not None
@@ -156,7 +164,7 @@ class Delivery:
         failed = [outcome for outcome in outcomes if isinstance(outcome, ProviderError)]
         if failed and (self.raise_on_partial or len(failed) == len(outcomes)):
             self._raise(failed[0])
-        result = assemble(the_plan, outcomes, {"bind": lambda image: bind(image, the_plan.target)})
+        result = assemble(the_plan, outcomes, BOUND)
         served = the_plan.target.reference + (f" (profile {result.profile})" if result.profile else "")
         notes = [fallback_warning(name, error, served) for name, error in self.failures]
         result.warnings = dedupe(notes + result.warnings)

@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 from . import media
 from .adapter import WireRequest
 from .engine import RetrySettings, Sleep, TransportFailure, _backoff
-from .errors import ImageExpiredError, ProviderError, ServiceUnavailableError
+from .errors import DownloadRefusedError, ImageExpiredError, ProviderError, ServiceUnavailableError
 
 __all__ = ["Close", "DownloadPolicy", "DownloadRefusedError", "Downloaded", "Head", "Open", "Read", "Resolve",
            "check_url", "download", "origin", "shown"]
@@ -44,13 +44,6 @@ Resolver = Callable[[str, int], Sequence[str]]
 _REDIRECTS = (301, 302, 303, 307, 308)
 _TYPES_OK = ("application/octet-stream", "binary/octet-stream")
 _SNIFF_BYTES = 32
-
-
-class DownloadRefusedError(ProviderError):
-    """A provider URL was refused before or while downloading it (unsafe address or scheme, too large, not
-    an image). Not retried: the same URL would be refused again."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True, slots=True)

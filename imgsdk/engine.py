@@ -12,6 +12,7 @@ Backoff timing uses tenacity's strategies (``wait_exponential_jitter``) so the c
 from __future__ import annotations
 
 import email.utils
+import functools
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
@@ -162,6 +163,7 @@ def _final_error(adapter: Adapter, reply: WireResponse | TransportFailure, call:
                 f"{type(reply.error).__name__}: {reply.error}", adapter=adapter.name, model=model)
 
 
+@functools.lru_cache(maxsize=256)
 def _origin(url: str) -> tuple[str, str, int | None]:
     from urllib.parse import urlsplit
 

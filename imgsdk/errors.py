@@ -18,6 +18,7 @@
         ├── QuotaExceededError       out of credits / billing quota: retrying will not help
         ├── ContentPolicyError       moderation refused the prompt (stage "input") or the image ("output")
         ├── ImageExpiredError        a provider URL was fetched after it expired
+        ├── DownloadRefusedError     an image URL was refused (unsafe address or scheme, too large, not an image)
         ├── ProviderTimeoutError     no answer (or no finished job) before the deadline
         └── ServiceUnavailableError  5xx / connection failures that survived every retry
 
@@ -34,6 +35,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigError",
     "ContentPolicyError",
+    "DownloadRefusedError",
     "ImageExpiredError",
     "ImgSDKError",
     "InvalidRequestError",
@@ -220,3 +222,10 @@ class ModelUnavailableError(ProviderError, ModelNotFoundError):
     exit_code = 2
     option: str | None = None
     suggestions: tuple[str, ...] = ()
+
+
+class DownloadRefusedError(ProviderError):
+    """A provider URL was refused before or while downloading it (unsafe address or scheme, too large, not
+    an image). Not retried: the same URL would be refused again."""
+
+    exit_code = 3

@@ -65,4 +65,4 @@ async def arun(config: Mapping[str, Any], context: Any = None, *, client: Any = 
     provider, prompt, options = _request(config, context)
     active = client or AsyncClient()
     result = await active.generate(prompt, provider=provider, **options)
-    return result.to_node_output()
+    return await result.ato_node_output()

@@ -11,7 +11,6 @@ import logging
 import math
 import os
 import sys
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +63,7 @@ class Plan:
     calls: list[PreparedRequest]
     warnings: list[RequestWarning] = field(default_factory=list)
     original: ImageRequest | None = None
-    uid: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    uid: str = field(default_factory=lambda: os.urandom(4).hex())
 
 
 def _notice_once(key: str, message: str) -> None:
@@ -116,8 +115,12 @@ def _capabilities(adapter: Adapter, model: str, profile: Profile | None, config:
 
 def resolve(provider: str | None, config: Config, *, mode: Mode | None = None,
             retry: RetrySettings | None = None, allow_unknown_model: bool = False,
-            allow_retired: bool = False, api_key: str | None = None, base_url: str | None = None) -> Target:
-    """Resolve a profile name, ``"adapter:model"`` or ``"adapter"`` (None: the default) to a Target."""
+            allow_retired: bool = False, api_key: str | None = None, base_url: str | None = None,
+            require_key: bool = True) -> Target:
+    """Resolve a profile name, ``"adapter:model"`` or ``"adapter"`` (None: the default) to a Target.
+
+    ``require_key=False`` resolves without a key, for reading declarations (``imgsdk.capabilities``).
+    """
     choice: Profile | str = _default_profile(config) if provider is None else (
         config.profiles.get(provider) or provider)
     profile = choice if isinstance(choice, Profile) else None
@@ -145,7 +148,7 @@ def resolve(provider: str | None, config: Config, *, mode: Mode | None = None,
     key = api_key or (profile.api_key if profile else None) or next(
         (os.environ[name] for name in adapter.key_env if os.environ.get(name)), None)
     token = profile.token_provider if profile else None
-    if adapter.key_required and not key and token is None:
+    if require_key and adapter.key_required and not key and token is None:
         names = " or ".join(adapter.key_env) or "api_key"
         raise ConfigError(f"no API key for {adapter_name}: export {names}=..., or set api_key = "
                           f'"${{{adapter.key_env[0] if adapter.key_env else "API_KEY"}}}" in the profile')
@@ -167,9 +170,9 @@ def plan(target: Target, request: ImageRequest) -> Plan:
     """Apply profile defaults and the policy engine; split ``n`` into calls within ``max_images``."""
     original = request
     profile = target.profile
-    if profile is not None:
+    if profile is not None and (profile.defaults or profile.provider_options):
         changes = {k: v for k, v in profile.defaults.items()
-                   if getattr(request, k) in (None, 1 if k == "n" else None) or k in request.soft}
+                   if getattr(request, k) is None or k in request.soft}
         options = dict(request.provider_options)
         if profile.provider_options:
             options[target.adapter.name] = {**profile.provider_options,
@@ -187,8 +190,10 @@ def plan(target: Target, request: ImageRequest) -> Plan:
             f"seed {prepared.seed} with n={request.n} needs seeds up to {prepared.seed + request.n - 1} (image i "
             f"gets seed + i), but {target.reference} accepts at most {top}: use a seed ≤ {top - request.n + 1}",
             option="seed", adapter=target.adapter.name, model=caps.model)
-    calls = []
-    for index in range(math.ceil(request.n / per_call)):
+    calls: list[PreparedRequest] = []
+    if request.n == prepared.n and prepared.index == 0:  # the common single call: no copy to make
+        calls.append(prepared)
+    for index in range(len(calls), math.ceil(request.n / per_call)):
         count = min(per_call, request.n - index * per_call)
         seed = None if prepared.seed is None else prepared.seed + index * per_call
         calls.append(prepared.with_(n=count, seed=seed, index=index))

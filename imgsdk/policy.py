@@ -140,7 +140,8 @@ def _apply_size(policy: _Policy, out: dict[str, Any]) -> None:
     if kind == "auto":
         out["size"] = "auto" if "auto" in spec.sizes else None
         return
-    if spec.mode == "none":
+    if spec.mode == "none" or (spec.mode == "fixed" and not [s for s in spec.sizes if s != "auto"]):
+        # a fixed-size declaration with no sizes (a config entry without `size`) takes no size either
         policy.supported("size", value, False)
         return
     if spec.mode == "aspect_ratio":

@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 __all__ = ["GeneratedImage", "ImageResult"]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, init=False, repr=False, weakref_slot=True)
 class GeneratedImage:
     """One image.
 
     - ``url``: never empty: the provider's (temporary) URL, or a ``data:`` URL when the provider sent bytes.
+      That ``data:`` URL is built when ``url`` is first read, not before: for a 4 MiB image it is 5.3 MiB
+      of text, which a caller who saves the bytes never needs. Assigning ``url`` replaces it.
     - ``data``: the bytes; fetched from ``url`` on first access when the provider sent only a URL.
     - ``media_type``: as declared by the provider, else sniffed from the bytes.
-    - ``size``: ``"WxH"`` read from the bytes when they are at hand, else what the provider reported.
+    - ``size``: ``"WxH"`` read from the bytes when they are at hand, else what the provider reported, else
+      read from the image downloaded once through the client that made it (see :attr:`size`).
     - ``revised_prompt``: the prompt the model actually used (the provider's rewrite, else the prompt sent).
     - ``seed``: the seed used, when the provider says.
     - ``expires_at``: when a provider URL stops working (UTC), when known; downloading it later raises
@@ -39,37 +42,78 @@ class GeneratedImage:
     - ``metadata``: provider extras (Azure ``content_filter_results``, finish reasons...).
     - ``path``: where the image was stored by ``persist_to`` (a local path or an fsspec URL), else None;
       ``url`` then points at that copy (``file://`` or a signed URL).
+
+    Construct it with ``GeneratedImage(url=..., revised_prompt=...)`` for a URL, or
+    :meth:`from_bytes` for bytes. Slots and a weak-reference slot: the client's downloaders refer to the
+    image weakly, so an image is freed as soon as its result is dropped (no reference cycle).
     """
 
-    url: str
     revised_prompt: str
-    media_type: str | None = None
-    reported_size: str | None = None
-    seed: int | None = None
-    expires_at: dt.datetime | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    path: str | None = None
-    _data: bytes | None = field(default=None, repr=False)
-    _fetch: Callable[[str], bytes] | None = field(default=None, repr=False)
-    _afetch: Callable[[str], Awaitable[bytes]] | None = field(default=None, repr=False)
+    media_type: str | None
+    reported_size: str | None
+    seed: int | None
+    expires_at: dt.datetime | None
+    metadata: dict[str, Any]
+    path: str | None
+    _url: str | None  # None: a data: URL of _data, built on first read of ``url``
+    _data: bytes | None
+    _fetch: Callable[[str], bytes] | None
+    _afetch: Callable[[str], Awaitable[bytes]] | None
     # Streamed, checked downloads into a file (set by the client that produced the image).
-    _download: Callable[[str, BinaryIO], Downloaded] | None = field(default=None, repr=False)
-    _adownload: Callable[[str, BinaryIO], Awaitable[Downloaded]] | None = field(default=None, repr=False)
+    _download: Callable[[str, BinaryIO], Downloaded] | None
+    _adownload: Callable[[str, BinaryIO], Awaitable[Downloaded]] | None
+
+    def __init__(self, url: str | None, revised_prompt: str, media_type: str | None = None,
+                 reported_size: str | None = None, seed: int | None = None, expires_at: dt.datetime | None = None,
+                 metadata: dict[str, Any] | None = None, path: str | None = None, _data: bytes | None = None,
+                 _fetch: Callable[[str], bytes] | None = None,
+                 _afetch: Callable[[str], Awaitable[bytes]] | None = None,
+                 _download: Callable[[str, BinaryIO], Downloaded] | None = None,
+                 _adownload: Callable[[str, BinaryIO], Awaitable[Downloaded]] | None = None) -> None:
+        if url is None and _data is None:
+            raise ValueError("a GeneratedImage needs a url or its bytes: use GeneratedImage.from_bytes(data, ...)")
+        self._url = url
+        self.revised_prompt = revised_prompt
+        self.media_type = media_type
+        self.reported_size = reported_size
+        self.seed = seed
+        self.expires_at = expires_at
+        self.metadata = {} if metadata is None else metadata
+        self.path = path
+        self._data = _data
+        self._fetch, self._afetch = _fetch, _afetch
+        self._download, self._adownload = _download, _adownload
 
     @classmethod
     def from_bytes(cls, data: bytes, revised_prompt: str, *, media_type: str | None = None,
                    **fields: Any) -> GeneratedImage:
-        """An image the provider sent as bytes (or base64): its URL is a ``data:`` URL."""
+        """An image the provider sent as bytes (or base64): its ``url`` is a ``data:`` URL, built when read."""
         kind = media.sniff_media_type(data) or media_type or "application/octet-stream"
-        return cls(url=media.data_url(data, kind), revised_prompt=revised_prompt, media_type=kind,
-                   _data=data, **fields)
+        return cls(None, revised_prompt, media_type=kind, _data=data, **fields)
+
+    @property
+    def url(self) -> str:
+        """The provider's URL, the stored copy's, or a ``data:`` URL of the bytes (built on first read)."""
+        if self._url is None:
+            assert self._data is not None  # __init__ refuses an image with neither
+            self._url = media.data_url(self._data, self.media_type or "application/octet-stream")
+        return self._url
+
+    @url.setter
+    def url(self, value: str) -> None:
+        self._url = value
+
+    def _inline(self) -> bool:
+        """True when the bytes are in memory or in the URL itself (nothing to download)."""
+        return self._data is not None or self._url is None or self._url.startswith("data:")
 
     @property
     def data(self) -> bytes:
         """The image bytes (fetched once from ``url`` if needed)."""
         if self._data is None:
-            if self.url.startswith("data:"):
-                self._data, _ = media.decode_data_url(self.url)
+            url = self.url
+            if url.startswith("data:"):
+                self._data, _ = media.decode_data_url(url)
             elif self.path is not None:
                 from .storage import read_bytes
 
@@ -77,13 +121,13 @@ class GeneratedImage:
             elif self._fetch is None:
                 raise RuntimeError("this image has only a URL and no client to fetch it; use client.fetch()")
             else:
-                self._set_data(self._fetch(self.url))
+                self._set_data(self._fetch(url))
         assert self._data is not None
         return self._data
 
     async def adata(self) -> bytes:
         """The image bytes, fetched asynchronously if needed."""
-        if self._data is None and not self.url.startswith("data:") and self.path is None and self._afetch:
+        if not self._inline() and self.path is None and self._afetch:
             self._set_data(await self._afetch(self.url))
         return self.data
 
@@ -93,10 +137,42 @@ class GeneratedImage:
 
     @property
     def size(self) -> str | None:
-        """``"WxH"`` of the actual bytes when known, else what the provider reported."""
-        if self._data is not None or self.url.startswith("data:"):
+        """``"WxH"`` of the actual bytes when they are at hand, else what the provider reported.
+
+        When neither is known — URL-returning ratio models (xAI, BFL FLUX ultra, Replicate FLUX) report no
+        pixel size — the image is downloaded once, through the client that produced it and under its safe
+        download rules, and the size read from its header. The bytes are kept, so a later :attr:`data` or
+        :meth:`save` does not download again (save images at once anyway: provider URLs expire). So the
+        node's ``size`` output is never None while the image is reachable; a download that fails raises
+        (:class:`~imgsdk.errors.ImageExpiredError` for an expired URL). None when there is nothing to read
+        it from: an image built by hand without a fetcher, or one from an :class:`~imgsdk.AsyncClient`,
+        whose downloads are awaited — use ``await image.asize()`` there.
+        """
+        if self._inline():
             return media.image_size(self.data) or self.reported_size
-        return self.reported_size
+        if self.reported_size is not None:
+            return self.reported_size
+        if self.path is not None or self._fetch is not None:
+            return media.image_size(self.data)
+        return None
+
+    async def asize(self) -> str | None:
+        """:attr:`size` for asyncio: an image that must be downloaded to know its size is awaited."""
+        if not self._inline() and self.reported_size is None and self.path is None and self._afetch:
+            await self.adata()
+        return self.size
+
+    def _known_size(self) -> str | None:
+        """The size without any download (for reprs)."""
+        return self.size if self._inline() or self.reported_size is not None else None
+
+    def __repr__(self) -> str:
+        url = self._url if self._url is not None else f"data:{self.media_type};base64,…"
+        if len(url) > 100:
+            url = f"{url[:80]}…({len(url)} chars)"
+        return (f"GeneratedImage(url={url!r}, revised_prompt={self.revised_prompt!r}, "
+                f"media_type={self.media_type!r}, size={self._known_size()!r}, seed={self.seed!r}, "
+                f"expires_at={self.expires_at!r}, path={self.path!r})")
 
     @property
     def extension(self) -> str:
@@ -163,11 +239,25 @@ class ImageResult:
 
     @property
     def size(self) -> str | None:
+        """The first image's :attr:`GeneratedImage.size` (downloaded once when nothing else tells it)."""
         return self._first().size
 
+    async def asize(self) -> str | None:
+        """:attr:`size` for asyncio (the download, when one is needed, is awaited)."""
+        return await self._first().asize()
+
     def to_node_output(self) -> dict[str, Any]:
-        """Exactly the workflow node's outputs: ``{"url", "revised_prompt", "size"}`` of the first image."""
+        """Exactly the workflow node's outputs: ``{"url", "revised_prompt", "size"}`` of the first image.
+
+        ``size`` is never None while the image is reachable: when the provider reported none and sent a URL,
+        the image is downloaded once to read it (see :attr:`GeneratedImage.size`).
+        """
         return {"url": self.url, "revised_prompt": self.revised_prompt, "size": self.size}
+
+    async def ato_node_output(self) -> dict[str, Any]:
+        """:meth:`to_node_output` for asyncio: the download that reads the size, if any, is awaited."""
+        size = await self.asize()
+        return {"url": self.url, "revised_prompt": self.revised_prompt, "size": size}
 
     def save(self, path: str | os.PathLike[str] = ".", *, template: str | None = None,
              storage_options: Mapping[str, Any] | None = None) -> list[Path]:
@@ -190,5 +280,6 @@ class ImageResult:
         return await asave_result(self, path, template, storage_options)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return (f"ImageResult(provider={self.provider!r}, images={len(self.images)}, size={self.size!r}, "
+        size = self.images[0]._known_size() if self.images else None  # a repr never downloads
+        return (f"ImageResult(provider={self.provider!r}, images={len(self.images)}, size={size!r}, "
                 f"warnings={len(self.warnings)}, errors={len(self.errors)}, cost_usd={self.cost_usd!r})")

@@ -103,6 +103,19 @@ def _filesystem(url: str, options: Mapping[str, Any] | None) -> tuple[Any, str]:
         raise ConfigError(f"cannot save to {scheme}://: {error}") from error
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where /proc allows (os.umask() sets it to read it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class Staged:
     """A temporary file waiting for its final name; :meth:`commit` publishes it, :meth:`discard` drops it."""
 
@@ -121,6 +134,8 @@ class Staged:
         location = self.store.location(name)
         if not self.store.remote:
             Path(location).parent.mkdir(parents=True, exist_ok=True)
+            # mkstemp creates 0600; a saved image gets the mode any new file would (0666 less the umask)
+            os.chmod(self.path, 0o666 & ~_umask())
             os.replace(self.path, location)
         else:
             fs, path = self.store.fs_path(location)

@@ -2,11 +2,15 @@
 
 A driver runs one engine generator (:mod:`imgsdk.engine`) to completion: it performs each ``Send`` with the
 httpx2 client (or the adapter's in-process ``serve`` for offline adapters) and each ``Sleep`` with the
-injected sleep function. Credentials are logged never: only method, host and path are.
+injected sleep function. Credentials are logged never: only method, host and path are. The async driver runs
+``serve`` in a worker thread: the offline renderer takes tens of milliseconds of CPU, which must not stall
+the event loop (and every other provider's calls on it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,24 +21,35 @@ from .engine import Send, Sleep, TransportFailure
 if TYPE_CHECKING:
     import httpx2
 
+    from .ratelimit import Pacer
+
 __all__ = ["drive_async", "drive_sync", "to_httpx", "to_wire"]
 
 log = logging.getLogger("imgsdk.http")
 T = TypeVar("T")
+_CAP_SLACK = 1.0  # seconds: a deadline cap closer than this to the configured timeouts is not worth setting
+_PRESIZE_FROM = 1 << 20  # bytes: a body this big is read into one buffer of its announced size
 
 
 def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
              timeout: float | None = None) -> httpx2.Request:
     """Build the httpx2 request for a wire request; ``timeout`` (the time left before the call's deadline)
-    caps the client's connect/read/write/pool timeouts for this one request."""
+    caps the client's connect/read/write/pool timeouts for this one request.
+
+    A per-request timeout costs httpx2 about 10 µs a request, so it is set only where it changes something:
+    when some configured timeout is unset or more than :data:`_CAP_SLACK` seconds beyond the time left (the
+    first attempt of a call, with 599.99 s left of a 600 s deadline, keeps the client's own timeouts).
+    """
     kwargs: dict[str, Any] = {"headers": request.headers, "params": request.params or None}
     if timeout is not None:
-        import httpx2
-
         configured = client.timeout
-        kwargs["timeout"] = httpx2.Timeout(
-            connect=min(timeout, configured.connect or timeout), read=min(timeout, configured.read or timeout),
-            write=min(timeout, configured.write or timeout), pool=min(timeout, configured.pool or timeout))
+        phases = (configured.connect, configured.read, configured.write, configured.pool)
+        if any(not phase or phase > timeout + _CAP_SLACK for phase in phases):
+            import httpx2
+
+            kwargs["timeout"] = httpx2.Timeout(
+                connect=min(timeout, configured.connect or timeout), read=min(timeout, configured.read or timeout),
+                write=min(timeout, configured.write or timeout), pool=min(timeout, configured.pool or timeout))
     if request.json is not None:
         kwargs["json"] = request.json
     elif request.form is not None or request.files:
@@ -51,9 +66,66 @@ def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
     return client.build_request(request.method, request.url, **kwargs)
 
 
-def to_wire(response: httpx2.Response, url: str) -> WireResponse:
-    headers = {key.lower(): value for key, value in response.headers.items()}
-    return WireResponse(status=response.status_code, headers=headers, content=response.content, url=url)
+def to_wire(response: httpx2.Response, url: str, content: bytes | None = None) -> WireResponse:
+    headers = dict(response.headers.items())  # httpx2's keys are lower-case already
+    return WireResponse(status=response.status_code, headers=headers,
+                        content=response.content if content is None else content, url=url)
+
+
+def _presized(response: httpx2.Response) -> io.BytesIO | None:
+    """A buffer of the announced size for a big body, or None to let httpx2 read it (small, or compressed).
+
+    httpx2 reads a body as a list of chunks, then joins them: at the peak it holds the body twice, 10.6 MiB
+    for one 4 MiB image as base64. A body of :data:`_PRESIZE_FROM` bytes or more with a ``Content-Length``
+    and no content coding is written chunk by chunk into one buffer of that size instead; ``getvalue()``
+    then hands the buffer itself over, without a copy. (A recorder such as vcrpy may have read the body
+    already: then it is taken as read.)
+    """
+    length = response.headers.get("content-length", "")
+    if response.is_stream_consumed or not length.isdigit() or int(length) < _PRESIZE_FROM or \
+            response.headers.get("content-encoding", "identity").lower() != "identity":
+        return None
+    buffer = io.BytesIO()
+    buffer.seek(int(length) - 1)
+    buffer.write(b"\0")  # one allocation of the final size
+    buffer.seek(0)
+    return buffer
+
+
+def _filled(buffer: io.BytesIO) -> bytes:
+    buffer.truncate(buffer.tell())  # a body shorter than announced (h11 refuses longer ones)
+    return buffer.getvalue()
+
+
+def _receive(http: httpx2.Client, request: httpx2.Request, url: str) -> WireResponse:
+    response = http.send(request, stream=True)
+    try:
+        buffer = _presized(response)
+        if buffer is None:
+            return to_wire(response, url, response.read())
+        for chunk in response.iter_raw():
+            buffer.write(chunk)
+        return to_wire(response, url, _filled(buffer))
+    finally:
+        response.close()
+
+
+async def _areceive(http: httpx2.AsyncClient, request: httpx2.Request, url: str) -> WireResponse:
+    response = await http.send(request, stream=True)
+    try:
+        buffer = _presized(response)
+        if buffer is None:
+            return to_wire(response, url, await response.aread())
+        async for chunk in response.aiter_raw():
+            buffer.write(chunk)
+        return to_wire(response, url, _filled(buffer))
+    finally:
+        await response.aclose()
+
+
+def _serves(adapter: Adapter) -> bool:
+    """Whether the adapter answers in-process (overrides ``serve``): only those are worth a thread."""
+    return type(adapter).serve is not Adapter.serve
 
 
 def _failure(error: Exception) -> TransportFailure:
@@ -71,56 +143,90 @@ def _log(action: Send) -> None:
         log.debug("%s %s %s://%s%s", action.purpose, action.request.method, parts.scheme, parts.netloc, parts.path)
 
 
-def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | None,
-               client: Callable[[], httpx2.Client], sleep: Callable[[float], None]) -> T:
-    """Run an engine operation with blocking I/O."""
-    reply: Any = None
-    while True:
-        try:
-            action = operation.send(reply)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        if isinstance(action, Sleep):
-            sleep(action.seconds)
-            reply = None
-            continue
-        _log(action)
-        served = adapter.serve(action.request) if adapter is not None else None
-        if served is not None:
-            reply = served
-            continue
-        import httpx2  # only here: offline adapters never pay for importing the HTTP stack
+def _paced(pacer: Pacer, ticket: int | None, reply: Any) -> int | None:
+    """Tell the profile's pacer about an answer: a 429 keeps (or takes) the call's place in its queue of
+    refused calls; any other answer takes the call out of it."""
+    if isinstance(reply, WireResponse) and reply.status == 429:
+        return pacer.refused(ticket)
+    if ticket is not None:
+        pacer.done(ticket)
+    return None
 
-        http = client()
-        try:
-            reply = to_wire(http.send(to_httpx(http, action.request, action.timeout)), action.request.url)
-        except httpx2.TransportError as error:
-            reply = _failure(error)
+
+def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | None,
+               client: Callable[[], httpx2.Client], sleep: Callable[[float], None],
+               pacer: Pacer | None = None) -> T:
+    """Run an engine operation with blocking I/O.
+
+    ``pacer``: the profile's :class:`~imgsdk.ratelimit.Pacer` (when it has no bucket): it is told of every
+    answer, and lengthens the wait before the retry of a refused call by the call's place among the
+    refused ones, so they retry oldest first.
+    """
+    serves = adapter is not None and _serves(adapter)
+    reply: Any = None
+    ticket: int | None = None  # this call's place in the pacer's queue, after a 429
+    try:
+        while True:
+            try:
+                action = operation.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(action, Sleep):
+                sleep(action.seconds if pacer is None or ticket is None else pacer.wait(ticket, action.seconds))
+                reply = None
+                continue
+            _log(action)
+            served = adapter.serve(action.request) if serves and adapter is not None else None
+            if served is not None:
+                reply = served
+            else:
+                import httpx2  # only here: offline adapters never pay for importing the HTTP stack
+
+                http = client()
+                try:
+                    reply = _receive(http, to_httpx(http, action.request, action.timeout), action.request.url)
+                except httpx2.TransportError as error:
+                    reply = _failure(error)
+            if pacer is not None:
+                ticket = _paced(pacer, ticket, reply)
+    finally:
+        if pacer is not None and ticket is not None:
+            pacer.done(ticket)
 
 
 async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | None,
-                      client: Callable[[], httpx2.AsyncClient], sleep: Callable[[float], Awaitable[None]]) -> T:
-    """Run an engine operation with asyncio I/O (the same generator as :func:`drive_sync`)."""
+                      client: Callable[[], httpx2.AsyncClient], sleep: Callable[[float], Awaitable[None]],
+                      pacer: Pacer | None = None) -> T:
+    """Run an engine operation with asyncio I/O (the same generator and pacer as :func:`drive_sync`).
+    An offline adapter's ``serve`` runs in a worker thread, off the event loop."""
+    serves = adapter is not None and _serves(adapter)
     reply: Any = None
-    while True:
-        try:
-            action = operation.send(reply)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        if isinstance(action, Sleep):
-            await sleep(action.seconds)
-            reply = None
-            continue
-        _log(action)
-        served = adapter.serve(action.request) if adapter is not None else None
-        if served is not None:
-            reply = served
-            continue
-        import httpx2
+    ticket: int | None = None
+    try:
+        while True:
+            try:
+                action = operation.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(action, Sleep):
+                await sleep(action.seconds if pacer is None or ticket is None else pacer.wait(ticket, action.seconds))
+                reply = None
+                continue
+            _log(action)
+            served = await asyncio.to_thread(adapter.serve, action.request) if serves and adapter is not None else None
+            if served is not None:
+                reply = served
+            else:
+                import httpx2
 
-        http = client()
-        try:
-            response = await http.send(to_httpx(http, action.request, action.timeout))
-            reply = to_wire(response, action.request.url)
-        except httpx2.TransportError as error:
-            reply = _failure(error)
+                http = client()
+                try:
+                    reply = await _areceive(http, to_httpx(http, action.request, action.timeout),
+                                            action.request.url)
+                except httpx2.TransportError as error:
+                    reply = _failure(error)
+            if pacer is not None:
+                ticket = _paced(pacer, ticket, reply)
+    finally:
+        if pacer is not None and ticket is not None:
+            pacer.done(ticket)

@@ -171,9 +171,6 @@ def test_wrong_type_names_file_key_and_expected_type(tmp_path: Path, line: str, 
     assert expected in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: imgsdk/config.py _check_type rejects bool only when the expected type is exactly int, so "
-    "timeout = true (expected (int, float)) is accepted as a 1-second timeout"))
 def test_boolean_timeout_is_a_wrong_type(tmp_path: Path) -> None:
     path = write(tmp_path / "imgsdk.toml", """
         [providers.hero]
@@ -232,9 +229,6 @@ def test_file_without_read_permission_names_it(tmp_path: Path) -> None:
         load_config(path)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: imgsdk/config.py load_config catches only OSError around read_text(); a file that is not "
-    "UTF-8 raises a bare UnicodeDecodeError instead of a ConfigError naming the file"))
 def test_file_that_is_not_utf8_names_it(tmp_path: Path) -> None:
     path = tmp_path / "imgsdk.toml"
     path.write_bytes(b'default = "h\xe9ro"\n')  # Latin-1, as an old editor might save it
@@ -435,9 +429,6 @@ def test_declaration_with_a_bad_size_table_is_a_config_error() -> None:
     assert caught.value.key == 'models."fake-test:x"'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: imgsdk/config.py declare_model does `set(raw) - _CAP_FIELDS` before checking that the "
-    "declaration is a table, so `[models] \"a:b\" = 3` raises a bare TypeError instead of a ConfigError"))
 def test_declaration_that_is_not_a_table_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config({"models": {"fake-test:x": 3}})
@@ -475,11 +466,6 @@ async def test_call_values_win_over_profile_defaults(harness: Harness, fake: Fak
     assert result.warnings == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core bug: Client.generate's n defaults to 1 and imgsdk/planning.py plan() treats n == 1 as 'not set' "
-    "(getattr(request, k) in (None, 1 if k == 'n' else None)), so an explicit n=1 is replaced by the "
-    "profile's n and the user pays for more images than asked. Fix: default n to None in Client/AsyncClient."
-    "generate (ImageRequest n=None → 1 after defaults) and apply the profile's n only when n is None"))
 async def test_an_explicit_n_of_1_wins_over_the_profile_n(harness: Harness, fake: FakeServer) -> None:
     fake.on("POST", "/v1/images", images_reply())
     harness.build({"providers": {"p": {"model": "fake-test:sync-model", "n": 2}}})

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--size", help="WxH (1024x1024, 1792x1024, 1024x1792...) or an aspect ratio W:H")
     generate.add_argument("--quality", help="standard or hd (node vocabulary), or the model's own")
     generate.add_argument("--style", help="vivid or natural (DALL·E 3)")
-    generate.add_argument("-n", type=int, default=1, help="number of images (default 1)")
+    generate.add_argument("-n", type=int, default=None, help="number of images (default: the profile's, else 1)")
     generate.add_argument("--seed", type=int, help="seed, where the model supports one")
     generate.add_argument("--negative-prompt", help="what to keep out of the image, where supported")
     generate.add_argument("--format", dest="output_format", help="png, jpeg or webp")

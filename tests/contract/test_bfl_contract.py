@@ -30,10 +30,6 @@ class TestBFLContract(AdapterContract):
         "sample:flux-ultra": "aspect-ratio models (flux-pro-1.1-ultra, kontext) answer with a signed URL and no "
                              "pixel size, so result.size and the node's `size` output are None until the image "
                              "is downloaded (reported as an adapter finding)",
-        "sample:flux1-default-size": "with no size asked, FLUX1.1 [pro]/[dev] generate their documented default "
-                                     "1024x768 ([BFL-OAS] FluxPro11Inputs, declared as size.default), but the "
-                                     "adapter reports no size, so result.size is None for a plain "
-                                     "client.generate(prompt) (reported as an adapter finding)",
     }
 
     @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import ClassVar
 
 import pytest
 from contract_support import DATA, documented
@@ -61,13 +60,6 @@ class TestComfyUISDXLWorkflowContract(TestComfyUIContract):
     """The same contract for a user's own API-format SDXL workflow and its mapping (tests/data/comfyui): the
     declaration follows the mapping (no negative_prompt entry: no negative prompt), and every mapped field must
     reach the graph."""
-
-    known_failures: ClassVar[Mapping[str, str]] = {
-        f"supported:{model}:size": "declare() gives every workflow the size default 512x512 (the built-in graph's), "
-                                   "but this workflow's EmptyLatentImage is 1024x1024, so sending 1024x1024 changes "
-                                   "nothing and a ratio request is sized from the wrong area (reported as an "
-                                   "adapter finding)"
-        for model in ("default", "sd_xl_base_1.0.safetensors")}
 
     @pytest.fixture
     def endpoint(self) -> Endpoint:

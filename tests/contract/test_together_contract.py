@@ -25,10 +25,6 @@ SCHNELL, KONTEXT = "black-forest-labs/FLUX.1-schnell", "black-forest-labs/FLUX.1
 
 class TestTogetherContract(AdapterContract):
     known_failures: ClassVar[Mapping[str, str]] = {
-        "sample:flux-pixels-url-default-size": "with response_format url and no size asked, Together generates its "
-                                               "documented default 1024x1024 (TOG-DOCS, declared as size.default) "
-                                               "but the adapter reports no size, so result.size is None "
-                                               "(reported as an adapter finding)",
     }
 
     @pytest.fixture

@@ -324,7 +324,7 @@ def test_huge_sizes_are_adapted_quickly() -> None:
 # network call with an InvalidRequestError naming the option. (n and seed are checked today; the rest are not.)
 WRONG_TYPES: dict[str, tuple[Any, ...]] = {
     "size": (1024, 1024.0, ["1024x1024"], b"1024x1024"), "quality": (5, True, ["hd"]), "style": (1, ["vivid"]),
-    "n": ("2", 2.0, True, None), "seed": ("7", 1.5, True), "negative_prompt": (1, ["x"]),
+    "n": ("2", 2.0, True), "seed": ("7", 1.5, True), "negative_prompt": (1, ["x"]),
     "output_format": (1, ["png"]), "background": (1, True), "user": (42, ["u"]), "timeout": ("5", [5], True),
     "provider_options": (["x"], "x"),
 }
