@@ -41,9 +41,12 @@ class _Policy:
             return
         where = f"{self.adapter}:{self.caps.model}"
         if self.mode == "strict":
+            choices = (f" It accepts: {', '.join(map(str, allowed))}." if isinstance(allowed, tuple) and allowed
+                       else "")
             raise UnsupportedOptionError(
-                f"{message} [{where}; strict mode refuses it: pass a value the model accepts, or use "
-                "on_unsupported='warn' to let imgsdk adapt it]",
+                f"strict mode refused {option}={requested!r} for {where}, before sending anything. In warn mode: "
+                f"{message}.{choices} Pass a value the model accepts, or use on_unsupported='warn' to let "
+                "imgsdk adapt it",
                 option=option, value=requested, allowed=allowed, adapter=self.adapter, model=self.caps.model)
         self.warnings.append(RequestWarning(code, option, requested, applied, f"{message} [{where}]"))
 
