@@ -29,18 +29,17 @@ import hashlib
 import json
 import os
 import sys
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from imgsdk.cli.batch_manifest import MANIFEST as MANIFEST  # re-exported: `from imgsdk.cli.batch import MANIFEST`
+from imgsdk.cli.batch_manifest import Manifest, _state
 from imgsdk.errors import ConfigError, ImgSDKError
 
 __all__ = ["Item", "Manifest", "read_items", "run_batch"]
 
-MANIFEST = "manifest.jsonl"
 OPTION_KEYS = frozenset({"size", "quality", "style", "n", "seed", "negative_prompt", "output_format", "background",
                          "user", "timeout", "provider_options", "allow_unknown_model", "allow_retired"})
 _LINE_KEYS = frozenset({"id", "prompt", "options", "vars", "context", "provider"}) | OPTION_KEYS
@@ -122,53 +121,6 @@ def read_items(path: str | os.PathLike[str]) -> tuple[list[Item], list[tuple[int
             seen[item.id] = number
             items.append(item)
     return items, broken
-
-
-class Manifest:
-    """An append-only JSONL log; each record is written, flushed and fsync'd before the next."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._stream: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
-
-    @staticmethod
-    def read(path: Path) -> Iterator[dict[str, Any]]:
-        """Every complete record (a line torn by a crash, or garbage, is skipped)."""
-        if not path.exists():
-            return
-        with open(path, encoding="utf-8") as stream:
-            for text in stream:
-                try:
-                    record = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and "id" in record:
-                    yield record
-
-    def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
-        with self._lock:
-            self._stream.write(line)
-            self._stream.flush()
-            os.fsync(self._stream.fileno())
-
-    def close(self) -> None:
-        self._stream.close()
-
-
-def _state(path: Path) -> tuple[set[str], dict[str, list[dict[str, Any]]]]:
-    """Ids already done, and the jobs submitted (not yet done) per id."""
-    done: set[str] = set()
-    jobs: dict[str, list[dict[str, Any]]] = {}
-    for record in Manifest.read(path):
-        ident, status = str(record["id"]), record.get("status")
-        if status == "done":
-            done.add(ident)
-            jobs.pop(ident, None)
-        elif status == "submitted" and isinstance(record.get("job"), dict):
-            jobs.setdefault(ident, []).append(record["job"])
-    return done, jobs
 
 
 def _stem(ident: str) -> str:
