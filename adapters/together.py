@@ -52,6 +52,8 @@ from imgsdk.errors import ContentPolicyError, ProviderError, QuotaExceededError
 from imgsdk.request import PreparedRequest
 from imgsdk.result import GeneratedImage
 
+from ._error_body import read_error
+
 __all__ = ["MODELS", "TogetherAdapter"]
 
 _DOCS = "TOG-DOCS images-overview (2026)"
@@ -218,7 +220,7 @@ class TogetherAdapter(Adapter):
     # -- errors ---------------------------------------------------------------------------------------
     def parse_error(self, response: WireResponse, call: PreparedRequest | None) -> ProviderError:
         body = response.json()
-        message, code = _read_error(body, response.text)
+        message, code = read_error(body, response.text)
         model = call.model if call else None
         status = response.status
         hint = _HINTS.get(status)
@@ -272,24 +274,3 @@ def _withheld(item: Any) -> str | None:
     if isinstance(reason, str) and reason.lower() in _FILTERED_REASONS:
         return f"finish_reason: {reason}"
     return None
-
-
-def _read_error(body: Any, text: str) -> tuple[str | None, str | None]:
-    """(message, code) from ``{"error": {"message", "code"|"type"}}``, ``{"error": str}``,
-    ``{"message"|"detail": str}``, or a plain-text body."""
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return _text(error.get("message")), _text(error.get("code") or error.get("type"))
-        if isinstance(error, str):
-            return error, _text(body.get("code"))
-        for key in ("message", "detail"):
-            if isinstance(body.get(key), str):
-                return body[key], _text(body.get("code") or body.get("type"))
-        return None, _text(body.get("code"))
-    stripped = text.strip()
-    return (stripped[:500] or None), None
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None

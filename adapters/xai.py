@@ -44,6 +44,8 @@ from imgsdk.errors import AuthenticationError, ContentPolicyError, ProviderError
 from imgsdk.request import PreparedRequest
 from imgsdk.result import GeneratedImage
 
+from ._error_body import read_error
+
 __all__ = ["MODELS", "XAIAdapter"]
 
 TICKS_PER_USD = 10_000_000_000  # docs.x.ai/developers/cost-tracking: 1 USD = 10^10 ticks
@@ -245,7 +247,7 @@ class XAIAdapter(Adapter):
     # -- errors ---------------------------------------------------------------------------------------
     def parse_error(self, response: WireResponse, call: PreparedRequest | None) -> ProviderError:
         body = response.json()
-        message, code = _read_error(body, response.text)
+        message, code = read_error(body, response.text)
         model = call.model if call else None
         status = response.status
         hint = _HINTS.get(status)
@@ -304,30 +306,6 @@ def _cost_usd(usage: Mapping[str, Any] | None) -> float | None:
     if isinstance(ticks, bool) or not isinstance(ticks, int | float) or ticks < 0:
         return None
     return ticks / TICKS_PER_USD
-
-
-def _read_error(body: Any, text: str) -> tuple[str | None, str | None]:
-    """(message, code) from ``{"error": {"message", "code"|"type"}}``, ``{"code": str, "error": str}``,
-    ``{"message"|"detail": str}``, or a plain-text body."""
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            code = error.get("code") or error.get("type")
-            return _text(error.get("message")), _text(code)
-        if isinstance(error, str):
-            return error, _text(body.get("code"))
-        for key in ("message", "detail"):
-            if isinstance(body.get(key), str):
-                return body[key], _text(body.get("code"))
-        return None, _text(body.get("code"))
-    if isinstance(body, str):
-        return body, None
-    stripped = text.strip()
-    return (stripped[:500] or None), None
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
 
 
 def _response_time(response: WireResponse) -> dt.datetime:

@@ -2,8 +2,9 @@
 
 They perform the download generator's actions — resolve a host, open a response without reading its body,
 read the next chunk, close, sleep — so the download rules exist once, in :mod:`imgsdk.download`. (They are
-the streaming siblings of :mod:`imgsdk.transport`'s drivers, which read whole bodies.) Every response opened is
-closed when the download ends, however it ends.
+the streaming siblings of :mod:`imgsdk.transport`'s drivers, which read whole bodies; the two modules together
+are the HTTP layer, split only to keep each under the size limit.) Every response opened is closed when the
+download ends, however it ends.
 """
 
 from __future__ import annotations

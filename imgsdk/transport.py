@@ -1,4 +1,5 @@
-"""The only place that touches httpx2: wire requests out, wire responses in, and the two drivers.
+"""The HTTP layer (with :mod:`imgsdk.streaming`, its download drivers, the only code that touches httpx2):
+wire requests out, wire responses in, and the two drivers.
 
 A driver runs one engine generator (:mod:`imgsdk.engine`) to completion: it performs each ``Send`` with the
 httpx2 client (or the adapter's in-process ``serve`` for offline adapters) and each ``Sleep`` with the
