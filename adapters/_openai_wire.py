@@ -21,6 +21,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import email.utils
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -180,8 +181,9 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, adapter: str,
             metadata["response"] = dict(top)
         if item.get("b64_json"):
             encoded = item.pop("b64_json")  # dropped once decoded: a big answer is not held twice
-            raw = _decode(payloads.get(encoded, encoded) if isinstance(encoded, str) else encoded, adapter, call,
-                          response.status, request_id)
+            if payloads and isinstance(encoded, str):
+                encoded = payloads.get(encoded, encoded)
+            raw = _decode(encoded, adapter, call, response.status, request_id)
             images.append(GeneratedImage.from_bytes(raw, revised, media_type=_MEDIA_TYPES.get(fmt),
                                                     reported_size=size, metadata=metadata))
         elif item.get("url"):
@@ -202,9 +204,14 @@ def parse_images(response: WireResponse, call: PreparedRequest, *, adapter: str,
 
 def _reported_size(reported: Any, call: PreparedRequest) -> str | None:
     for candidate in (reported, call.size, call.capabilities.size.default):
-        if isinstance(candidate, str) and _SIZE.match(candidate):
+        if isinstance(candidate, str) and _is_pixel_size(candidate):
             return candidate
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _is_pixel_size(value: str) -> bool:
+    return _SIZE.match(value) is not None
 
 
 # -- reading big base64 answers without copies -------------------------------------------------------------

@@ -188,24 +188,53 @@ def _apply_size(policy: _Policy, out: dict[str, Any]) -> None:
     out.update(size=size, width=int(pw), height=int(ph))
 
 
+#: Policy outcomes by request shape (see :func:`apply`), bounded: cleared when it reaches _MEMO_SIZE entries.
+_memo: dict[tuple[Any, ...], tuple[ModelCapabilities, dict[str, Any], tuple[RequestWarning, ...]]] = {}
+_MEMO_SIZE = 512
+
+
 def apply(request: ImageRequest, caps: ModelCapabilities, *, adapter: str, mode: Mode = "warn",
           n: int | None = None) -> tuple[PreparedRequest, list[RequestWarning]]:
     """Apply ``caps`` to ``request``; return the wire-ready request and the warnings.
 
     ``n`` is the number of images for this one call (fan-out decides it); it must fit ``caps.max_images``.
+
+    What the policy decides depends on the request's options, not on its prompt, so the decision is kept per
+    request shape (the options, ``soft``, the declaration, the adapter, the mode and ``n``) and the next request
+    of the same shape — a workflow re-running one node with new prompts — skips it. Only decisions are kept:
+    a refusal is raised again each time, and the prompt is checked on every call.
     """
-    policy = _Policy(request, caps, mode, adapter)
-    where = f"{adapter}:{caps.model}"
     prompt = request.prompt
     if caps.prompt_max_chars is not None and len(prompt) > caps.prompt_max_chars:
         raise InvalidRequestError(
-            f"the prompt is {len(prompt)} characters; {where} accepts at most {caps.prompt_max_chars}: "
+            f"the prompt is {len(prompt)} characters; {adapter}:{caps.model} accepts at most {caps.prompt_max_chars}: "
             "shorten it", option="prompt", adapter=adapter, model=caps.model)
     per_call = request.n if n is None else n
     if per_call > caps.max_images:
         raise InvalidRequestError(
-            f"n={per_call} in one call, but {where} returns at most {caps.max_images} per call",
+            f"n={per_call} in one call, but {adapter}:{caps.model} returns at most {caps.max_images} per call",
             option="n", adapter=adapter, model=caps.model)
+    key = (id(caps), adapter, mode, per_call, request.size, request.quality, request.style, request.seed,
+           request.negative_prompt, request.output_format, request.background, request.user, request.soft)
+    known = _memo.get(key)
+    if known is not None and known[0] is caps:  # the entry holds caps, so its id cannot be another's
+        out, warnings = known[1], known[2]
+    else:
+        out, found = _decide(request, caps, mode, adapter)
+        warnings = tuple(found)
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.clear()
+        _memo[key] = (caps, out, warnings)
+    options = request.provider_options.get(adapter) if request.provider_options else None
+    prepared = PreparedRequest(model=caps.model, prompt=prompt, capabilities=caps, n=per_call,
+                               options=dict(options) if options else {}, **out)
+    return prepared, list(warnings)
+
+
+def _decide(request: ImageRequest, caps: ModelCapabilities, mode: Mode,
+            adapter: str) -> tuple[dict[str, Any], list[RequestWarning]]:
+    """The prepared request's fields for ``request`` under ``caps`` (prompt and n aside), and the warnings."""
+    policy = _Policy(request, caps, mode, adapter)
     out: dict[str, Any] = {}
     _apply_size(policy, out)
     out["quality"] = policy.choose("quality", request.quality, caps.qualities, caps.quality_aliases,
@@ -214,7 +243,7 @@ def apply(request: ImageRequest, caps: ModelCapabilities, *, adapter: str, mode:
     seed = policy.supported("seed", request.seed, caps.seed)
     if seed is not None and not caps.seed_range[0] <= seed <= caps.seed_range[1]:
         raise InvalidRequestError(
-            f"seed {seed} is out of range for {where}: use {caps.seed_range[0]}..{caps.seed_range[1]}",
+            f"seed {seed} is out of range for {adapter}:{caps.model}: use {caps.seed_range[0]}..{caps.seed_range[1]}",
             option="seed", adapter=adapter, model=caps.model)
     out["seed"] = seed
     out["negative_prompt"] = policy.supported("negative_prompt", request.negative_prompt, caps.negative_prompt)
@@ -225,9 +254,7 @@ def apply(request: ImageRequest, caps: ModelCapabilities, *, adapter: str, mode:
                                          caps.output_format_default)
     out["background"] = policy.choose("background", request.background, caps.background, {}, None)
     out["user"] = policy.supported("user", request.user, caps.user_field)
-    prepared = PreparedRequest(model=caps.model, prompt=prompt, capabilities=caps, n=per_call,
-                               options=dict(request.provider_options.get(adapter, {})), **out)
-    return prepared, policy.warnings
+    return out, policy.warnings
 
 
 def check_lifecycle(caps: ModelCapabilities, *, adapter: str, default_service: bool,

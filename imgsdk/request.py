@@ -36,6 +36,13 @@ def parse_size(value: str) -> tuple[Literal["pixels", "ratio", "auto"], float, f
     return kind, float(match.group(1)), float(match.group(2))
 
 
+def _all_text_or_none(*values: object) -> bool:
+    for value in values:
+        if value is not None and value.__class__ is not str:
+            return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class ImageRequest:
     """One generation request, as the user asked for it.
@@ -72,6 +79,12 @@ class ImageRequest:
     soft: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        if (self.prompt.__class__ is str and self.n.__class__ is int and self.n >= 1 and self.size is None
+                and self.seed is None and self.timeout is None
+                and self.provider_options.__class__ is dict and not self.provider_options
+                and _all_text_or_none(self.quality, self.style, self.negative_prompt, self.output_format,
+                                      self.background, self.user) and not self.prompt.isspace() and self.prompt):
+            return  # the common request (a prompt, maybe words for quality/style): nothing else to check
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             raise InvalidRequestError("the prompt is empty: give a text description of the image",
                                       option="prompt")

@@ -11,6 +11,7 @@ the event loop (and every other provider's calls on it).
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 from collections.abc import Awaitable, Callable, Generator
@@ -30,6 +31,16 @@ log = logging.getLogger("imgsdk.http")
 T = TypeVar("T")
 _CAP_SLACK = 1.0  # seconds: a deadline cap closer than this to the configured timeouts is not worth setting
 _PRESIZE_FROM = 1 << 20  # bytes: a body this big is read into one buffer of its announced size
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_url(url: str) -> httpx2.URL:
+    """``url`` parsed once: httpx2 parses a URL string in Python on every request (about 13 µs, a third of
+    building a request), and a client posts to the same few endpoint URLs again and again. ``httpx2.URL`` is
+    immutable, so one parsed object serves every request to it."""
+    import httpx2
+
+    return httpx2.URL(url)
 
 
 def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
@@ -64,16 +75,28 @@ def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
         kwargs["files"] = files
     elif request.content is not None:
         kwargs["content"] = request.content
-    return client.build_request(request.method, request.url, **kwargs)
+    return client.build_request(request.method, _parsed_url(request.url), **kwargs)
+
+
+def _header_dict(headers: httpx2.Headers) -> dict[str, str]:
+    """The headers as a plain dict with lower-case keys, repeated headers joined with ``", "`` (as httpx2's
+    ``items()`` does), read in one pass: httpx2 re-encodes and re-scans its list on every lookup."""
+    out: dict[str, str] = {}
+    try:
+        for key, value in headers.raw:
+            name, text = key.decode("ascii").lower(), value.decode("ascii")
+            out[name] = f"{out[name]}, {text}" if name in out else text
+    except UnicodeDecodeError:  # a non-ASCII value: httpx2 knows which encoding it is in
+        return dict(headers.items())
+    return out
 
 
 def to_wire(response: httpx2.Response, url: str, content: bytes | None = None) -> WireResponse:
-    headers = dict(response.headers.items())  # httpx2's keys are lower-case already
-    return WireResponse(status=response.status_code, headers=headers,
+    return WireResponse(status=response.status_code, headers=_header_dict(response.headers),
                         content=response.content if content is None else content, url=url)
 
 
-def _presized(response: httpx2.Response) -> io.BytesIO | None:
+def _presized(response: httpx2.Response, headers: dict[str, str]) -> io.BytesIO | None:
     """A buffer of the announced size for a big body, or None to let httpx2 read it (small, or compressed).
 
     httpx2 reads a body as a list of chunks, then joins them: at the peak it holds the body twice, 10.6 MiB
@@ -82,9 +105,9 @@ def _presized(response: httpx2.Response) -> io.BytesIO | None:
     then hands the buffer itself over, without a copy. (A recorder such as vcrpy may have read the body
     already: then it is taken as read.)
     """
-    length = response.headers.get("content-length", "")
-    if response.is_stream_consumed or not length.isdigit() or int(length) < _PRESIZE_FROM or \
-            response.headers.get("content-encoding", "identity").lower() != "identity":
+    length = headers.get("content-length", "")
+    if not length.isdigit() or int(length) < _PRESIZE_FROM or response.is_stream_consumed or \
+            headers.get("content-encoding", "identity").lower() != "identity":
         return None
     buffer = io.BytesIO()
     buffer.seek(int(length) - 1)
@@ -101,12 +124,15 @@ def _filled(buffer: io.BytesIO) -> bytes:
 def _receive(http: httpx2.Client, request: httpx2.Request, url: str) -> WireResponse:
     response = http.send(request, stream=True)
     try:
-        buffer = _presized(response)
+        headers = _header_dict(response.headers)
+        buffer = _presized(response, headers)
         if buffer is None:
-            return to_wire(response, url, response.read())
-        for chunk in response.iter_raw():
-            buffer.write(chunk)
-        return to_wire(response, url, _filled(buffer))
+            content = response.read()
+        else:
+            for chunk in response.iter_raw():
+                buffer.write(chunk)
+            content = _filled(buffer)
+        return WireResponse(status=response.status_code, headers=headers, content=content, url=url)
     finally:
         response.close()
 
@@ -114,19 +140,22 @@ def _receive(http: httpx2.Client, request: httpx2.Request, url: str) -> WireResp
 async def _areceive(http: httpx2.AsyncClient, request: httpx2.Request, url: str) -> WireResponse:
     response = await http.send(request, stream=True)
     try:
-        buffer = _presized(response)
+        headers = _header_dict(response.headers)
+        buffer = _presized(response, headers)
         if buffer is None:
-            return to_wire(response, url, await response.aread())
-        async for chunk in response.aiter_raw():
-            buffer.write(chunk)
-        return to_wire(response, url, _filled(buffer))
+            content = await response.aread()
+        else:
+            async for chunk in response.aiter_raw():
+                buffer.write(chunk)
+            content = _filled(buffer)
+        return WireResponse(status=response.status_code, headers=headers, content=content, url=url)
     finally:
         await response.aclose()
 
 
-def _serves(adapter: Adapter) -> bool:
+def _serves(adapter: Adapter | None) -> bool:
     """Whether the adapter answers in-process (overrides ``serve``): only those are worth a thread."""
-    return type(adapter).serve is not Adapter.serve
+    return adapter is not None and type(adapter).serve is not Adapter.serve
 
 
 def _failure(error: Exception) -> TransportFailure:
@@ -134,6 +163,16 @@ def _failure(error: Exception) -> TransportFailure:
 
     connected = not isinstance(error, httpx2.ConnectError | httpx2.ConnectTimeout)
     return TransportFailure(error, connected, timeout=isinstance(error, httpx2.TimeoutException))
+
+
+def _transport_failure(error: Exception) -> TransportFailure:
+    """What the engine gets back for an httpx2 transport error; any other error is raised as it is (httpx2 is
+    imported only where a request is sent, so the drivers catch broadly and sort here)."""
+    import httpx2
+
+    if not isinstance(error, httpx2.TransportError):
+        raise error
+    return _failure(error)
 
 
 def _log(action: Send) -> None:
@@ -163,7 +202,8 @@ def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | No
     answer, and lengthens the wait before the retry of a refused call by the call's place among the
     refused ones, so they retry oldest first.
     """
-    serves = adapter is not None and _serves(adapter)
+    serves = _serves(adapter)
+    debug = log.isEnabledFor(logging.DEBUG)
     reply: Any = None
     ticket: int | None = None  # this call's place in the pacer's queue, after a 429
     try:
@@ -172,22 +212,20 @@ def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | No
                 action = operation.send(reply)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            if isinstance(action, Sleep):
+            if action.__class__ is Sleep:
                 sleep(action.seconds if pacer is None or ticket is None else pacer.wait(ticket, action.seconds))
                 reply = None
                 continue
-            _log(action)
-            served = adapter.serve(action.request) if serves and adapter is not None else None
-            if served is not None:
-                reply = served
-            else:
-                import httpx2  # only here: offline adapters never pay for importing the HTTP stack
-
+            if debug:
+                _log(action)
+            request = action.request
+            reply = adapter.serve(request) if serves and adapter is not None else None
+            if reply is None:
                 http = client()
                 try:
-                    reply = _receive(http, to_httpx(http, action.request, action.timeout), action.request.url)
-                except httpx2.TransportError as error:
-                    reply = _failure(error)
+                    reply = _receive(http, to_httpx(http, request, action.timeout), request.url)
+                except Exception as error:
+                    reply = _transport_failure(error)
             if pacer is not None:
                 ticket = _paced(pacer, ticket, reply)
     finally:
@@ -200,7 +238,8 @@ async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapt
                       pacer: Pacer | None = None) -> T:
     """Run an engine operation with asyncio I/O (the same generator and pacer as :func:`drive_sync`).
     An offline adapter's ``serve`` runs in a worker thread, off the event loop."""
-    serves = adapter is not None and _serves(adapter)
+    serves = _serves(adapter)
+    debug = log.isEnabledFor(logging.DEBUG)
     reply: Any = None
     ticket: int | None = None
     try:
@@ -209,23 +248,20 @@ async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapt
                 action = operation.send(reply)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            if isinstance(action, Sleep):
+            if action.__class__ is Sleep:
                 await sleep(action.seconds if pacer is None or ticket is None else pacer.wait(ticket, action.seconds))
                 reply = None
                 continue
-            _log(action)
-            served = await asyncio.to_thread(adapter.serve, action.request) if serves and adapter is not None else None
-            if served is not None:
-                reply = served
-            else:
-                import httpx2
-
+            if debug:
+                _log(action)
+            request = action.request
+            reply = await asyncio.to_thread(adapter.serve, request) if serves and adapter is not None else None
+            if reply is None:
                 http = client()
                 try:
-                    reply = await _areceive(http, to_httpx(http, action.request, action.timeout),
-                                            action.request.url)
-                except httpx2.TransportError as error:
-                    reply = _failure(error)
+                    reply = await _areceive(http, to_httpx(http, request, action.timeout), request.url)
+                except Exception as error:
+                    reply = _transport_failure(error)
             if pacer is not None:
                 ticket = _paced(pacer, ticket, reply)
     finally:
