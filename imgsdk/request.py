@@ -37,7 +37,8 @@ def parse_size(value: str) -> tuple[Literal["pixels", "ratio", "auto"], float, f
 
 
 def _all_text_or_none(*values: object) -> bool:
-    for value in values:
+    # A plain loop: all() over a generator costs about twice as much, and this runs on every request.
+    for value in values:  # noqa: SIM110
         if value is not None and value.__class__ is not str:
             return False
     return True

@@ -212,7 +212,7 @@ def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | No
                 action = operation.send(reply)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            if action.__class__ is Sleep:
+            if isinstance(action, Sleep):
                 sleep(action.seconds if pacer is None or ticket is None else pacer.wait(ticket, action.seconds))
                 reply = None
                 continue
@@ -248,7 +248,7 @@ async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapt
                 action = operation.send(reply)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            if action.__class__ is Sleep:
+            if isinstance(action, Sleep):
                 await sleep(action.seconds if pacer is None or ticket is None else pacer.wait(ticket, action.seconds))
                 reply = None
                 continue
