@@ -154,8 +154,20 @@ class ModelCapabilities:
     declared_by: Literal["adapter", "config", "permissive"] = "adapter"
 
     def price_for(self, quality: str | None, size: str | None) -> float | None:
-        """The per-image price for this quality and size, or None when the table has no exact line."""
-        for price in self.prices:
-            if price.quality in (None, quality) and price.size in (None, size):
-                return price.usd
-        return None
+        """The per-image price for this quality and size, or None when the table has no exact line.
+
+        Looked up once per declaration, quality and size (every result asks, and a table has a dozen lines).
+        """
+        key = (id(self), quality, size)
+        known = _PRICES.get(key)
+        if known is not None and known[0] is self:  # the entry holds the declaration: its id is not reused
+            return known[1]
+        usd = next((price.usd for price in self.prices
+                    if price.quality in (None, quality) and price.size in (None, size)), None)
+        if len(_PRICES) >= 1024:
+            _PRICES.clear()
+        _PRICES[key] = (self, usd)
+        return usd
+
+
+_PRICES: dict[tuple[int, str | None, str | None], tuple[ModelCapabilities, float | None]] = {}

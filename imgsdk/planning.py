@@ -197,7 +197,8 @@ def plan(target: Target, request: ImageRequest) -> Plan:
         count = min(per_call, request.n - index * per_call)
         seed = None if prepared.seed is None else prepared.seed + index * per_call
         calls.append(prepared.with_(n=count, seed=seed, index=index))
-    return Plan(target, request, calls, dedupe(list(target.warnings) + warnings), original=original)
+    return Plan(target, request, calls, dedupe(list(target.warnings) + warnings) if target.warnings else warnings,
+                original=original)
 
 
 def dedupe(warnings: list[RequestWarning]) -> list[RequestWarning]:
