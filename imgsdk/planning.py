@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,7 +64,9 @@ class Plan:
     calls: list[PreparedRequest]
     warnings: list[RequestWarning] = field(default_factory=list)
     original: ImageRequest | None = None
-    uid: str = field(default_factory=lambda: os.urandom(4).hex())
+    # Not os.urandom: a system call on every generate, for a name part that needs no cryptographic strength
+    # (the random module is seeded from os.urandom and re-seeded in a forked child).
+    uid: str = field(default_factory=lambda: f"{random.getrandbits(32):08x}")
 
 
 def _notice_once(key: str, message: str) -> None:
