@@ -7,8 +7,10 @@
     fallbacks = ["stability-core", "local"]
 
 Which failures move on (after the engine's retries are spent): an outage (:class:`ServiceUnavailableError`,
-:class:`ProviderTimeoutError`), an exhausted quota (:class:`QuotaExceededError`) and a model that is gone
-(:class:`ModelRetiredError`, :class:`ModelUnavailableError`). A :class:`ContentPolicyError` does not — the
+:class:`ProviderTimeoutError`), an exhausted quota (:class:`QuotaExceededError`), a rate limit that outlasted the
+engine's patience (:class:`RateLimitError`: the paced waits are used up, or the provider asked to come back
+later than ``max_retry_after``), and a model that is gone (:class:`ModelRetiredError`,
+:class:`ModelUnavailableError`). A :class:`ContentPolicyError` does not — the
 next provider would be asked to make what one moderation already refused — unless the profile says
 ``fallback_on_content_policy = true``. Anything else (a bad key, an invalid request) is the user's to fix and
 is raised as is.
@@ -28,6 +30,7 @@ from .errors import (
     ModelUnavailableError,
     ProviderTimeoutError,
     QuotaExceededError,
+    RateLimitError,
     ServiceUnavailableError,
 )
 from .request import RequestWarning
@@ -36,7 +39,8 @@ __all__ = ["FALLBACK_ERRORS", "fallback_warning", "fallbacks_of", "should_fall_b
 
 #: Errors that make the next profile worth trying.
 FALLBACK_ERRORS: tuple[type[ImgSDKError], ...] = (
-    ServiceUnavailableError, ProviderTimeoutError, QuotaExceededError, ModelRetiredError, ModelUnavailableError)
+    ServiceUnavailableError, ProviderTimeoutError, QuotaExceededError, RateLimitError, ModelRetiredError,
+    ModelUnavailableError)
 
 
 def should_fall_back(error: BaseException, profile: Profile | None) -> bool:

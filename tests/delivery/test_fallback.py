@@ -129,6 +129,27 @@ async def test_the_async_client_falls_back_the_same_way() -> None:
     assert result.provider == "openai:gpt-image-1.5"
 
 
+@pytest.mark.parametrize(("headers", "dalle_calls"), [
+    ({"retry-after": "300"}, 1),  # "come back in 5 minutes": beyond max_retry_after, no wait
+    ({}, 3),                      # no hint: the normal retries (2), then the fallback
+])
+def test_a_rate_limit_that_outlasts_the_retries_falls_back(headers: dict[str, str], dalle_calls: int) -> None:
+    def limited(request: httpx2.Request) -> httpx2.Response:
+        answer = openai_error(429, "rate_limit_exceeded", "Rate limit reached for images per minute")
+        answer.headers.update(headers)
+        return answer
+
+    wire = Wire(gateway_example=limited, gpt_example=gpt_ok, stability_example=stability_ok)
+    with imgsdk.Client(config(), transport=httpx2.MockTransport(wire.handler), sleep=no_sleep) as client:
+        result = client.generate(PROMPT, **REQUEST)
+    assert len(wire.to(GATEWAY)) == dalle_calls
+    [gpt] = wire.to(GPT)
+    assert json.loads(gpt.content) == GPT_BODY
+    assert result.profile == "gpt"
+    [fallback] = [w for w in result.warnings if w.code == "fallback"]
+    assert "RateLimitError" in fallback.message
+
+
 def test_content_policy_does_not_fall_back_unless_configured() -> None:
     def refused(request: httpx2.Request) -> httpx2.Response:
         return openai_error(400, "content_policy_violation", "Your request was rejected by the safety system")
