@@ -8,9 +8,11 @@ The rules, each applied to the first URL *and to every redirect* (redirects are 
   (a ComfyUI on ``http://127.0.0.1:8188``), or loopback when private addresses are allowed.
 - The host is resolved and *every* address checked: loopback, private, link-local, multicast, reserved and
   unspecified addresses are refused unless allowed (``allow_private``, ``allowed_hosts``) — before any
-  connection is made, so nothing is sent there. (A host that does not resolve here is left to the
-  transport, which resolves with the same resolver and fails the same way. Re-resolution between this check
-  and the connection — DNS rebinding — is outside what a check-then-connect design can stop.)
+  connection is made, so nothing is sent there. The connection then goes to the first address checked, not
+  to a second lookup: a name that answers a public address to the check and a private one to the connection
+  (DNS rebinding) still reaches only the address that was checked. TLS is verified against the host name (SNI
+  and certificate), and the ``Host`` header is the URL's. (A host that does not resolve here is left to the
+  transport, which resolves with the same resolver and fails the same way.)
 - A size cap (``Content-Length`` and the bytes actually read), a content type that may be an image, and the
   magic bytes of a known image format.
 - Credentials only for URLs under the profile's own ``base_url`` (``headers_for``); never to another origin.
@@ -84,9 +86,14 @@ class Resolve:
 
 @dataclass(frozen=True, slots=True)
 class Open:
-    """Action: send ``request`` and return the response head, body unread (reply: Head | TransportFailure)."""
+    """Action: send ``request`` and return the response head, body unread (reply: Head | TransportFailure).
+
+    ``address``: connect to this address (the one :func:`check_url` checked) instead of resolving the URL's
+    host again; None: the transport resolves it (allowed hosts, trusted origins, IP literals).
+    """
 
     request: WireRequest
+    address: str | None = None
 
 
 @dataclass(slots=True)
@@ -143,19 +150,21 @@ def _is_loopback(address: str) -> bool:
     return (mapped or ip).is_loopback
 
 
-def check_url(url: str, policy: DownloadPolicy) -> Generator[Resolve, Sequence[str], None]:
-    """Refuse ``url`` unless the policy allows it (resolving the host when its addresses matter)."""
+def check_url(url: str, policy: DownloadPolicy) -> Generator[Resolve, Sequence[str], Sequence[str]]:
+    """Refuse ``url`` unless the policy allows it (resolving the host when its addresses matter); return the
+    addresses the host name resolved to and that were checked (empty when nothing was resolved)."""
     parts = urlsplit(url)
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     fix = ("add the host to allowed_hosts in the profile (or allow_private = true) if you trust it")
     if scheme not in ("https", "http") or not host:
         raise DownloadRefusedError(f"refused to download {shown(url)}: only https URLs are fetched")
     if host in policy.allowed_hosts or origin(url) in policy.trusted_origins:
-        return
+        return ()
+    resolved: Sequence[str] = ()
     try:
         addresses: Sequence[str] = [str(ipaddress.ip_address(host.strip("[]")))]
     except ValueError:
-        addresses = yield Resolve(host, parts.port or (443 if scheme == "https" else 80))
+        addresses = resolved = yield Resolve(host, parts.port or (443 if scheme == "https" else 80))
     blocked = [address for address in addresses if _blocked(address)]
     if blocked and not policy.allow_private:
         raise DownloadRefusedError(
@@ -163,6 +172,7 @@ def check_url(url: str, policy: DownloadPolicy) -> Generator[Resolve, Sequence[s
             f"address (provider URLs must point at the public internet); {fix}")
     if scheme == "http" and not (policy.allow_private and addresses and all(map(_is_loopback, addresses))):
         raise DownloadRefusedError(f"refused to download {shown(url)}: plain http is not allowed (use https); {fix}")
+    return resolved
 
 
 def _utcnow() -> dt.datetime:
@@ -210,8 +220,9 @@ def _attempt(url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.da
     sink.truncate()
     current = url
     for _ in range(policy.max_redirects + 1):
-        yield from check_url(current, policy)
-        head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})))
+        addresses = yield from check_url(current, policy)
+        head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})),
+                          address=addresses[0] if addresses else None)
         if isinstance(head, TransportFailure):
             return _Transient(f"{type(head.error).__name__}: {head.error}")
         location = head.headers.get("location")

@@ -26,7 +26,32 @@ CHUNK_SIZE = 64 * 1024  # bytes read at a time
 
 
 def _addresses(infos: Sequence[Any]) -> list[str]:
-    return sorted({str(info[4][0]) for info in infos})
+    """The addresses of getaddrinfo's answer, once each, in its order (the system's preference: the first one is
+    the one connected to)."""
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _request(http: httpx2.Client | httpx2.AsyncClient, action: Open) -> httpx2.Request:
+    """The httpx2 request for ``action``; pinned to ``action.address`` when the download checked one.
+
+    The URL's host becomes the address, so the connection goes where the check looked, and no second lookup
+    can send it elsewhere (DNS rebinding). The ``Host`` header keeps the name (httpx2 set it from the URL
+    before the swap), and for https the ``sni_hostname`` extension makes httpcore2 send the name as SNI and
+    verify the certificate against it, as without the pin. ``Connection: close`` keeps the connection out of
+    the pool: the pool knows connections by address, so another name on the same address would otherwise
+    reuse one whose certificate was checked for this name only.
+    """
+    from .transport import to_httpx
+
+    request = to_httpx(http, action.request)
+    if action.address is None or "%" in action.address:  # an IPv6 zone (allowed private only) is left unpinned
+        return request
+    host = request.url.host
+    request.url = request.url.copy_with(host=action.address)
+    request.headers["connection"] = "close"
+    if request.url.scheme == "https":
+        request.extensions = {**request.extensions, "sni_hostname": host}
+    return request
 
 
 def drive_sync(operation: Generator[Any, Any, T], client: Callable[[], httpx2.Client],
@@ -34,7 +59,7 @@ def drive_sync(operation: Generator[Any, Any, T], client: Callable[[], httpx2.Cl
     """Run a download with blocking I/O (httpx2 streaming); every response opened is closed at the end."""
     import httpx2
 
-    from .transport import _failure, to_httpx
+    from .transport import _failure
 
     opened: list[httpx2.Response] = []
     reply: Any = None
@@ -56,7 +81,7 @@ def drive_sync(operation: Generator[Any, Any, T], client: Callable[[], httpx2.Cl
             elif isinstance(action, Open):
                 http = client()
                 try:
-                    response = http.send(to_httpx(http, action.request), stream=True)
+                    response = http.send(_request(http, action), stream=True)
                 except httpx2.TransportError as error:
                     reply = _failure(error)
                     continue
@@ -82,7 +107,7 @@ async def drive_async(operation: Generator[Any, Any, T], client: Callable[[], ht
 
     import httpx2
 
-    from .transport import _failure, to_httpx
+    from .transport import _failure
 
     opened: list[httpx2.Response] = []
     reply: Any = None
@@ -105,7 +130,7 @@ async def drive_async(operation: Generator[Any, Any, T], client: Callable[[], ht
             elif isinstance(action, Open):
                 http = client()
                 try:
-                    response = await http.send(to_httpx(http, action.request), stream=True)
+                    response = await http.send(_request(http, action), stream=True)
                 except httpx2.TransportError as error:
                     reply = _failure(error)
                     continue

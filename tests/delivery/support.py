@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import io
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class Loopback:
 
     routes: dict[str, Callable[[Seen], Reply]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # serve https with this server context
+    keep_alive: bool = False  # HTTP/1.1 persistent connections (default: HTTP/1.0, one request per connection)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -54,6 +57,8 @@ class Loopback:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
+
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -78,6 +83,8 @@ class Loopback:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
         return self
@@ -94,7 +101,7 @@ class Loopback:
         return int(self._server.server_address[1])
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def count(self, path: str) -> int:
         return sum(1 for seen in self.seen if seen.path.split("?")[0] == path)

@@ -58,6 +58,74 @@ def test_http_is_refused_even_for_a_public_address() -> None:
     assert recording.urls == []
 
 
+def test_the_connection_goes_to_the_address_that_was_checked() -> None:
+    """DNS rebinding: the name answers 127.0.0.1 to the check; a second lookup would answer something else
+    (and images.rebind.test does not resolve on this machine at all). The connection must go to the address
+    checked, with the name kept in the Host header, and the name must be looked up once."""
+    lookups: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"] if len(lookups) == 1 else ["10.9.9.9"]
+
+    allowed = {"providers": {"p": {"model": "local:placeholder", "allow_private": True}}, "default": "p"}
+    with Loopback({"/img.png": image}) as server, client(config=allowed, resolver=resolver) as c:
+        port = urlsplit(server.url("/")).port
+        assert c.fetch(f"http://images.rebind.test:{port}/img.png") == PNG
+        assert lookups == ["images.rebind.test"]
+        assert [seen.headers["host"] for seen in server.seen] == [f"images.rebind.test:{port}"]
+
+
+def test_a_pinned_https_download_verifies_the_certificate_against_the_name() -> None:
+    """Real TLS on loopback: the certificate is for images.rebind.test. Pinned to 127.0.0.1, the download still
+    verifies it against the name (SNI), and another name on the same address fails verification: the first
+    name's connection is not reused for it (pinned connections stay out of the pool)."""
+    import ssl
+
+    import httpx2
+
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("images.rebind.test").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    authority.configure_trust(client_context)
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    allowed = {"providers": {"p": {"model": "local:placeholder", "allow_private": True}}, "default": "p"}
+    with Loopback({"/img.png": image}, tls=server_context, keep_alive=True) as server, \
+            httpx2.Client(verify=client_context) as http, \
+            imgsdk.Client(allowed, http_client=http, resolver=resolver, sleep=no_sleep, max_retries=0) as c:
+        assert c.fetch(f"https://images.rebind.test:{server.port}/img.png") == PNG
+        assert server.seen[0].headers["host"] == f"images.rebind.test:{server.port}"
+        with pytest.raises(ServiceUnavailableError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
+            c.fetch(f"https://other.rebind.test:{server.port}/img.png")
+        assert len(server.seen) == 1  # nothing was sent under the name the certificate does not cover
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("93.184.215.14", "https://93.184.215.14/a/b.png?sig=1"),
+    ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/a/b.png?sig=1"),
+])
+def test_a_pinned_https_request_keeps_the_name_for_tls_and_host(address: str, expected: str) -> None:
+    import httpx2
+
+    from imgsdk.download import Open
+    from imgsdk.streaming import _request
+    from imgsdk.wire import WireRequest
+
+    with httpx2.Client() as http:
+        request = _request(http, Open(WireRequest("GET", "https://cdn.example.com/a/b.png?sig=1"), address=address))
+        plain = _request(http, Open(WireRequest("GET", "https://cdn.example.com/a/b.png?sig=1")))
+    assert str(request.url) == expected
+    assert request.headers["host"] == "cdn.example.com"
+    assert request.extensions["sni_hostname"] == "cdn.example.com"  # SNI and certificate check use the name
+    assert request.headers["connection"] == "close"  # not pooled under the address (see the test above)
+    assert str(plain.url) == "https://cdn.example.com/a/b.png?sig=1" and "sni_hostname" not in plain.extensions
+
+
 def test_allow_private_allows_http_to_loopback_only() -> None:
     policy = DownloadPolicy(allow_private=True)
     assert list(check_url("http://127.0.0.1:9/x.png", policy)) == []
