@@ -100,7 +100,7 @@ def test_a_pinned_https_download_verifies_the_certificate_against_the_name() -> 
             imgsdk.Client(allowed, http_client=http, resolver=resolver, sleep=no_sleep, max_retries=0) as c:
         assert c.fetch(f"https://images.rebind.test:{server.port}/img.png") == PNG
         assert server.seen[0].headers["host"] == f"images.rebind.test:{server.port}"
-        with pytest.raises(ServiceUnavailableError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
+        with pytest.raises(ServiceUnavailableError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
             c.fetch(f"https://other.rebind.test:{server.port}/img.png")
         assert len(server.seen) == 1  # nothing was sent under the name the certificate does not cover
 
