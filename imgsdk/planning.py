@@ -7,6 +7,7 @@ endpoint, policy mode, retry settings); :func:`plan` applies the policy engine a
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -46,8 +47,8 @@ class Target:
     warnings: tuple[RequestWarning, ...] = ()
     max_concurrency: int = 4
 
-    @property
-    def reference(self) -> str:
+    @functools.cached_property
+    def reference(self) -> str:  # asked several times per call: built once (a frozen dataclass has a __dict__)
         return f"{self.adapter.name}:{self.capabilities.model}"
 
 
@@ -224,14 +225,17 @@ def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapp
         if isinstance(outcome, ProviderError):
             errors.append(outcome)
             continue
+        bind = fetchers.get("bind")
         for image in outcome.images:
-            if "bind" in fetchers:  # the client binds its safe downloader (with the image's expiry)
-                fetchers["bind"](image)
+            if bind is not None:  # the client binds its safe downloader (with the image's expiry)
+                bind(image)
             else:
                 image._fetch, image._afetch = fetchers.get("sync"), fetchers.get("async")
         images.extend(outcome.images)
-        errors.extend(outcome.errors)
-        warnings.extend(w for w in outcome.warnings if w not in warnings)
+        if outcome.errors:
+            errors.extend(outcome.errors)
+        if outcome.warnings:
+            warnings.extend(w for w in outcome.warnings if w not in warnings)
         request_id = request_id or outcome.request_id
         if outcome.usage:
             usage = _add_usage(usage or {}, outcome.usage)
@@ -239,7 +243,8 @@ def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapp
     if not images and errors:
         raise errors[0]
     return ImageResult(images=images, provider=target.reference, model=target.capabilities.model,
-                       prompt=plan_.request.prompt, warnings=dedupe(warnings), errors=errors,
+                       prompt=plan_.request.prompt, warnings=dedupe(warnings) if len(warnings) > 1 else warnings,
+                       errors=errors,
                        profile=target.profile.name if target.profile else None, request_id=request_id,
                        usage=usage, cost_usd=None if cost is None else round(cost, 6), uid=plan_.uid)
 
