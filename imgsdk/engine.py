@@ -200,8 +200,11 @@ def generate_call(adapter: Adapter, call: PreparedRequest, endpoint: Endpoint, s
     request = keep_credentials_home(adapter, endpoint, adapter.build_request(call, endpoint))
     response = yield from send_with_retry(adapter, request, "submit", settings, deadline, call)
     outcome = adapter.parse_response(response, call)
-    if isinstance(outcome, Pending) and on_submitted is not None:
-        on_submitted(outcome.handle)
+    if isinstance(outcome, Pending):
+        # which call of a fan-out this job is: what a resume after a crash needs to ask again for the others
+        outcome.handle = replace(outcome.handle, index=call.index, n=call.n, seed=call.seed)
+        if on_submitted is not None:
+            on_submitted(outcome.handle)
     return (yield from _poll(adapter, outcome, call, endpoint, settings, deadline, on_progress))
 
 

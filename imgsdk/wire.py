@@ -129,22 +129,31 @@ class WireResponse:
 class JobHandle:
     """A submitted, paid-for job that can be polled, cancelled, serialised and resumed later.
 
-    ``data`` holds the adapter's own fields (poll URL, stage...); everything must be JSON-serialisable.
+    - ``adapter`` / ``model`` / ``job_id``: whose job it is.
+    - ``data``: the adapter's own fields (poll URL, stage...); everything must be JSON-serialisable.
+    - ``index`` / ``n`` / ``seed``: which call of a fan-out the job is — its position, its image count and its
+      seed (``seed + index × images per call``). Set by the engine, not by adapters, so that resuming a
+      fan-out after a crash can ask again for exactly the calls that were never submitted.
     """
 
     adapter: str
     model: str
     job_id: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    index: int = 0
+    n: int = 1
+    seed: int | None = None
 
     def to_json(self) -> str:
         return _json.dumps({"adapter": self.adapter, "model": self.model, "job_id": self.job_id,
-                            "data": dict(self.data)}, sort_keys=True)
+                            "data": dict(self.data), "index": self.index, "n": self.n, "seed": self.seed},
+                           sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> JobHandle:
         raw = _json.loads(text)
-        return cls(raw["adapter"], raw["model"], raw["job_id"], raw.get("data", {}))
+        return cls(raw["adapter"], raw["model"], raw["job_id"], raw.get("data", {}), index=raw.get("index", 0),
+                   n=raw.get("n", 1), seed=raw.get("seed"))
 
 
 @dataclass(slots=True)

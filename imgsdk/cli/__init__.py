@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True, help="directory for the images and the manifest")
     batch.add_argument("--provider", "-p", help="a profile name or adapter:model (a line may override it)")
     batch.add_argument("--concurrency", type=int, default=4, help="requests in flight at once (default 4)")
-    batch.add_argument("--resume", action="store_true", help="skip lines the manifest records as done")
+    batch.add_argument("--resume", action="store_true",
+                       help="skip lines the manifest records as done; finish submitted jobs without paying "
+                       "again, then ask only for the calls never submitted (each with its own seed)")
     batch.add_argument("--config", help="config file")
     batch.add_argument("--strict", action="store_true", help="refuse options the model lacks")
 

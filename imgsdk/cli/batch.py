@@ -186,25 +186,26 @@ class _Runner:
         provider = item.provider or self.args.provider
         images: list[Any] = []
         results: list[Any] = []
-        for number, job in enumerate(self.jobs.get(item.id, []), 1):  # paid for before a crash: finish, never resubmit
-            handle = JobHandle(job["adapter"], job["model"], job["job_id"], job.get("data", {}))
+        jobs = self.jobs.get(item.id, [])
+        for number, job in enumerate(jobs, 1):  # paid for before a crash: finish, never resubmit
+            handle = JobHandle.from_json(json.dumps(job))
             results.append(self.client.resume(handle, persist_to=self.out,
                                               filename_template=f"{stem}_r{number}_{{index}}.{{ext}}"))
             images += results[-1].images
         wanted = int(item.options.get("n", 1))
         if len(images) < wanted or not results:
-            options = dict(item.options, n=wanted - len(images)) if results else dict(item.options)
-            if self.args.strict:
-                options["on_unsupported"] = "strict"
-
             def submitted(handle: JobHandle) -> None:
                 self.manifest.write({"id": item.id, "line": item.line, "status": "submitted",
                                      "job": json.loads(handle.to_json())})
 
-            results.append(self.client.generate(
-                item.prompt, provider=provider, context=item.context, persist_to=self.out,
-                filename_template=f"{stem}_{{index}}.{{ext}}", on_submitted=submitted, **options))
-            images += results[-1].images
+            for number, options in enumerate(self._still_wanted(item, provider, jobs, wanted - len(images))):
+                if self.args.strict:
+                    options["on_unsupported"] = "strict"
+                results.append(self.client.generate(
+                    item.prompt, provider=provider, context=item.context, persist_to=self.out,
+                    filename_template=f"{stem}_{f'm{number}_' if jobs else ''}{{index}}.{{ext}}",
+                    on_submitted=submitted, **options))
+                images += results[-1].images
         costs = [result.cost_usd for result in results]
         record = {"id": item.id, "line": item.line, "status": "done",
                   "paths": [self._relative(image) for image in images], "provider": results[-1].provider,
@@ -214,6 +215,26 @@ class _Runner:
                   "cost_usd": None if None in costs else round(sum(c or 0.0 for c in costs), 6)}
         self.manifest.write(record)
         return record
+
+
+    def _still_wanted(self, item: Item, provider: str | None, jobs: list[dict[str, Any]],
+                      missing: int) -> list[dict[str, Any]]:
+        """The generate options that ask for what the resumed jobs do not cover.
+
+        Nothing resumed: the line as it is. Otherwise, with a seed, the calls of the fan-out that were never
+        submitted, each with its own seed (call *i* of ``n`` gets ``seed + i × images per call``), so a resumed
+        line ends with the images it would have had without the crash, not repeats of the seeds already paid
+        for. Without a seed (or jobs recorded without their call), the missing count.
+        """
+        if not jobs:
+            return [dict(item.options)]
+        seed, wanted = item.options.get("seed"), int(item.options.get("n", 1))
+        if not isinstance(seed, int) or any(job.get("seed") is None for job in jobs):
+            return [dict(item.options, n=missing)]
+        per_call = max(1, min(wanted, self.client.capabilities(provider).max_images))
+        done = {job["seed"] for job in jobs}
+        calls = [(seed + start, min(per_call, wanted - start)) for start in range(0, wanted, per_call)]
+        return [dict(item.options, n=count, seed=first) for first, count in calls if first not in done]
 
 
 def run_batch(args: argparse.Namespace, *, client: Any = None) -> int:

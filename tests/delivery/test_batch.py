@@ -133,6 +133,36 @@ def test_a_poll_job_interrupted_while_polling_is_resumed_not_resubmitted(tmp_pat
     assert done["cost_usd"] == 0.04
 
 
+def test_a_resumed_fan_out_asks_again_only_for_the_seeds_never_submitted(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """n=3 with seed 100 on a one-image-per-call poll model is three calls with seeds 100, 101 and 102. The crash
+    left call 1 (seed 101) submitted: the resume polls it, and submits 100 and 102, not 100 and 101 again."""
+    monkeypatch.setenv("BFL_API_KEY", "bfl-test-key-0123456789")
+    write_lines(tmp_path, {"id": "flux", "prompt": "a fox in snow", "n": 3, "seed": 100})
+    (tmp_path / "out").mkdir()
+    job = {"adapter": "bfl", "model": "flux-pro-1.1", "job_id": "task-1", "index": 1, "n": 1, "seed": 101,
+           "data": {"polling_url": "https://api.bfl.ai/v1/get_result?id=task-1"}}
+    (tmp_path / "out" / MANIFEST).write_text(json.dumps({"id": "flux", "line": 1, "status": "submitted",
+                                                         "job": job}) + "\n", encoding="utf-8")
+    seeds: list[int] = []
+    counts: dict[str, int] = {}
+    wire = bfl_wire(False, counts)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "POST":
+            seeds.append(json.loads(request.read())["seed"])
+        return wire.handle_request(request)
+
+    with imgsdk.Client({}, transport=httpx2.MockTransport(handler), sleep=no_sleep) as client:
+        assert run_batch(args(tmp_path, resume=True, provider="bfl:flux-pro-1.1"), client=client) == 0
+    assert sorted(seeds) == [100, 102]
+    assert counts["/v1/get_result"] == 3  # the recorded job and the two new ones, each polled once
+    done = records(tmp_path)[-1]
+    assert done["status"] == "done" and len(done["paths"]) == 3 == len(set(done["paths"]))
+    submitted = [record["job"] for record in records(tmp_path) if record["status"] == "submitted"][1:]
+    assert sorted((job["index"], job["seed"]) for job in submitted) == [(0, 100), (0, 102)]
+
+
 def test_b64_answers_use_base64_in_the_batch_too(tmp_path: Path) -> None:
     """The local renderer through the CLI (no client injected): the real entry point, offline."""
     from imgsdk.cli import main
