@@ -33,11 +33,16 @@ _CAP_SLACK = 1.0  # seconds: a deadline cap closer than this to the configured t
 _PRESIZE_FROM = 1 << 20  # bytes: a body this big is read into one buffer of its announced size
 
 
-@functools.lru_cache(maxsize=256)
-def _parsed_url(url: str) -> httpx2.URL:
+def _parsed_url(url: str) -> httpx2.URL | str:
     """``url`` parsed once: httpx2 parses a URL string in Python on every request (about 13 µs, a third of
     building a request), and a client posts to the same few endpoint URLs again and again. ``httpx2.URL`` is
-    immutable, so one parsed object serves every request to it."""
+    immutable, so one parsed object serves every request to it. A URL with a query string (a signed image
+    URL, a job's poll URL) is used once: it is left to httpx2, and not kept in memory after its request."""
+    return url if "?" in url else _parsed_endpoint(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_endpoint(url: str) -> httpx2.URL:
     import httpx2
 
     return httpx2.URL(url)

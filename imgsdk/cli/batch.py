@@ -216,7 +216,6 @@ class _Runner:
         self.manifest.write(record)
         return record
 
-
     def _still_wanted(self, item: Item, provider: str | None, jobs: list[dict[str, Any]],
                       missing: int) -> list[dict[str, Any]]:
         """The generate options that ask for what the resumed jobs do not cover.
