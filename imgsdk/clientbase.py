@@ -85,6 +85,35 @@ class BaseClient:
     def config(self) -> Config:
         return self._config
 
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None,
+                     on_unsupported: Mode | None = None) -> Self:
+        """A copy of this client with other defaults, for some calls: ``client.with_options(max_retries=0)``.
+
+        The copy shares what must be shared: the connection pool (closing either client closes it, as with
+        openai-python's ``with_options``), the profiles' rate limits and concurrency caps, and the download
+        rules. A profile's own ``timeout`` and ``max_retries`` still win over the client's, as they do here.
+        """
+        import copy
+        from dataclasses import replace
+
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        if max_retries is not None and (isinstance(max_retries, bool) or not isinstance(max_retries, int)
+                                        or max_retries < 0):
+            raise ValueError(f"max_retries must be a whole number ≥ 0, got {max_retries!r}")
+        if on_unsupported not in (None, "warn", "strict"):
+            raise ValueError(f"on_unsupported must be 'warn' or 'strict', got {on_unsupported!r}")
+        self._client()  # the pool is made now, so that both clients hold the same one
+        clone = copy.copy(self)
+        clone._retry = replace(self._retry, deadline=self._retry.deadline if timeout is None else float(timeout),
+                               max_retries=self._retry.max_retries if max_retries is None else max_retries)
+        clone._mode = on_unsupported or self._mode
+        clone._targets = {}  # targets carry the retry settings and the mode: resolved again for the copy
+        return clone
+
+    def _client(self) -> Any:
+        raise NotImplementedError  # the httpx2 client of this client (sync or async), made on first use
+
     def target(self, provider: str | None = None, *, on_unsupported: Mode | None = None,
                allow_unknown_model: bool = False, allow_retired: bool = False) -> Target:
         """Resolve a provider (profile, ``adapter:model`` or None for the default); cached per client."""

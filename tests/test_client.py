@@ -455,3 +455,39 @@ def test_the_sync_client_is_a_context_manager(fake: FakeServer) -> None:
         client.generate("a fox")
         http = client._client()
     assert http.is_closed
+
+
+# -- with_options: other defaults for some calls, the same pool and limits ----------------------------------------
+
+async def test_with_options_changes_retries_and_mode_for_the_copy_only(harness: Harness, fake: FakeServer) -> None:
+    base = harness.build()
+    fake.on("POST", IMAGES, error_reply(503, "overloaded"))
+    impatient = base.with_options(max_retries=0)
+    harness.client = impatient
+    with pytest.raises(ServiceUnavailableError):
+        await harness.generate()
+    assert fake.count() == 1  # no retry on the copy
+    harness.client = base
+    with pytest.raises(ServiceUnavailableError):
+        await harness.generate()
+    assert fake.count() == 1 + 3  # the original still retries twice
+    harness.client = base.with_options(on_unsupported="strict")
+    with pytest.raises(UnsupportedOptionError, match="quality"):
+        await harness.generate(quality="ultra")
+    assert fake.count() == 4  # refused before the network
+    assert base._client() is impatient._client()  # one connection pool
+    target = base.target(None)
+    assert base.limits(target) is impatient.limits(impatient.target(None))  # one rate limit, one cap
+
+
+async def test_with_options_timeout_is_the_copys_deadline(harness: Harness) -> None:
+    base = harness.build(timeout=600)
+    quick = base.with_options(timeout=5)
+    assert quick.target(None).retry.deadline == 5 and base.target(None).retry.deadline == 600
+
+
+@pytest.mark.parametrize("options", [{"timeout": 0}, {"timeout": "5"}, {"max_retries": -1}, {"max_retries": True},
+                                     {"on_unsupported": "loud"}])
+def test_with_options_refuses_bad_values(options: dict[str, Any]) -> None:
+    with imgsdk.Client(FAKE_CONFIG) as client, pytest.raises(ValueError):
+        client.with_options(**options)
