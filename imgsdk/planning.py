@@ -7,6 +7,7 @@ endpoint, policy mode, retry settings); :func:`plan` applies the policy engine a
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import math
@@ -20,6 +21,7 @@ from typing import Any
 from .adapter import Adapter, Endpoint, Images, Secret
 from .capabilities import ModelCapabilities
 from .config import Config, Profile
+from .costs import add_cost, add_usage
 from .engine import RetrySettings
 from .errors import ConfigError, ModelNotFoundError, ProviderError
 from .policy import Mode, apply, check_lifecycle
@@ -149,6 +151,8 @@ def resolve(provider: str | None, config: Config, *, mode: Mode | None = None,
     default_service = url.rstrip("/") == (adapter.default_base_url or "").rstrip("/")
     check_lifecycle(caps, adapter=adapter_name, default_service=default_service,
                     allow_retired=allow_retired or bool(profile and profile.allow_retired))
+    if default_service and caps.lifecycle.status == "deprecated" and not caps.lifecycle.is_shut_down():
+        notes += (deprecation_warning(adapter_name, caps),)
     key = api_key or (profile.api_key if profile else None) or next(
         (os.environ[name] for name in adapter.key_env if os.environ.get(name)), None)
     token = profile.token_provider if profile else None
@@ -168,6 +172,19 @@ def resolve(provider: str | None, config: Config, *, mode: Mode | None = None,
     chosen_mode: Mode = mode or (profile.on_unsupported if profile else None) or config.on_unsupported or "warn"  # type: ignore[assignment]
     return Target(adapter, caps, endpoint, chosen_mode, settings, profile, notes,
                   (profile.max_concurrency if profile and profile.max_concurrency else 4))
+
+
+def deprecation_warning(adapter: str, caps: ModelCapabilities) -> RequestWarning:
+    """The warning on results of a deprecated model (its default service only: a proxy may keep serving it)."""
+    life = caps.lifecycle
+    when = ""
+    if life.shutdown_on:
+        days = (dt.date.fromisoformat(life.shutdown_on) - dt.date.today()).days
+        when = f": it shuts down on {life.shutdown_on} (in {days} day{'s' if days != 1 else ''})"
+    instead = f"; move to {life.replacement}" if life.replacement else ""
+    note = f" ({life.note})" if life.note else ""
+    return RequestWarning("deprecated", "model", caps.model, life.replacement,
+                          f"{adapter}:{caps.model} is deprecated on {adapter}'s service{when}{instead}{note}")
 
 
 def plan(target: Target, request: ImageRequest) -> Plan:
@@ -238,8 +255,8 @@ def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapp
             warnings.extend(w for w in outcome.warnings if w not in warnings)
         request_id = request_id or outcome.request_id
         if outcome.usage:
-            usage = _add_usage(usage or {}, outcome.usage)
-        cost = _cost(target.capabilities, plan_.calls[0], outcome, cost)
+            usage = add_usage(usage or {}, outcome.usage)
+        cost = add_cost(target.capabilities, plan_.calls[0], outcome, cost)
     if not images and errors:
         raise errors[0]
     return ImageResult(images=images, provider=target.reference, model=target.capabilities.model,
@@ -247,53 +264,3 @@ def assemble(plan_: Plan, outcomes: list[Images | ProviderError], fetchers: Mapp
                        errors=errors,
                        profile=target.profile.name if target.profile else None, request_id=request_id,
                        usage=usage, cost_usd=None if cost is None else round(cost, 6), uid=plan_.uid)
-
-
-def _add_usage(total: dict[str, Any], usage: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in usage.items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            total[key] = total.get(key, 0) + value
-        elif isinstance(value, Mapping):
-            total[key] = _add_usage(dict(total.get(key, {})), value)
-    return total
-
-
-def _cost(caps: ModelCapabilities, call: PreparedRequest, outcome: Images, so_far: float | None) -> float | None:
-    """Add this outcome's cost: the provider's own figure, else token usage, else the price table."""
-    if so_far is None:
-        return None
-    if outcome.cost_usd is not None:
-        return so_far + outcome.cost_usd
-    prices, usage = caps.token_prices, outcome.usage or {}
-    if prices is not None and usage.get("output_tokens") is not None:
-        details = usage.get("input_tokens_details") or {}
-        text_in = details.get("text_tokens", usage.get("input_tokens", 0))
-        image_in = details.get("image_tokens", 0)
-        parts = [(usage["output_tokens"], prices.image_output), (text_in, prices.text_input),
-                 (image_in, prices.image_input)]
-        if any(count and price is None for count, price in parts):
-            return None  # tokens were used at a price we do not know: no guess
-        return so_far + float(sum(count * (price or 0) for count, price in parts)) / 1_000_000
-    each = price_per_image(caps, call)
-    return None if each is None else so_far + each * len(outcome.images)
-
-
-def price_per_image(caps: ModelCapabilities, call: PreparedRequest) -> float | None:
-    """The table price of one image of ``call``, or None when the table does not say (never a guess).
-
-    Pixel models are priced by size. Ratio models that declare resolution tiers (``1K``/``2K``/``4K``) are
-    priced by the tier asked for — ``call.resolution``, or a provider option whose value names a declared
-    tier (Gemini's ``image_size``) — and a line without a size counts for the default (first) tier only: a
-    4K image is not priced at the 1K rate just because the table has no 4K line.
-    """
-    quality = call.quality or caps.quality_default
-    spec = caps.size
-    if spec.mode == "aspect_ratio" and spec.resolutions:
-        chosen = call.resolution or next((value for value in call.options.values()
-                                          if isinstance(value, str) and value in spec.resolutions), None)
-        tier = chosen or spec.resolutions[0]
-        exact = next((p.usd for p in caps.prices if p.size == tier and p.quality in (None, quality)), None)
-        if exact is not None or tier != spec.resolutions[0]:
-            return exact
-        return caps.price_for(quality, None)
-    return caps.price_for(quality, call.size or spec.default)

@@ -121,7 +121,8 @@ class RequestWarning:
 
     - ``code``: ``"dropped"`` (not sent), ``"adapted"`` (sent as the nearest allowed value),
       ``"translated"`` (sent in the model's vocabulary), ``"unknown_model"`` / ``"passthrough"`` (capabilities
-      were not checked), ``"fallback"`` (another profile served the request), ``"provider"`` (said by the API).
+      were not checked), ``"deprecated"`` (the model's shutdown is announced; ``applied`` is its replacement),
+      ``"fallback"`` (another profile served the request), ``"provider"`` (said by the API).
     - ``option``: the request field concerned (``"style"``, ``"size"``...), or ``"model"``.
     - ``requested`` / ``applied``: the user's value and what was sent instead (None when dropped).
     - ``message``: one sentence for people.

@@ -98,6 +98,12 @@ RETIRED_MODEL = ModelCapabilities(
                         replacement="sync-model"),
 )
 
+AGING_MODEL = ModelCapabilities(
+    model="aging-model", family="fake", size=SizeSpec(mode="fixed", sizes=("1024x1024",), default="1024x1024"),
+    lifecycle=Lifecycle(status="deprecated", deprecated_on="2026-01-01", shutdown_on="2099-01-01",
+                        replacement="sync-model"),
+)
+
 
 class FakeAdapter(Adapter):
     """A tiny JSON provider at http://fake.test, for driving the core end to end."""
@@ -110,7 +116,8 @@ class FakeAdapter(Adapter):
     default_model = "sync-model"
 
     def catalogue(self) -> Mapping[str, ModelCapabilities]:
-        return {"sync-model": SYNC_MODEL, "poll-model": POLL_MODEL, "old-model": RETIRED_MODEL}
+        return {"sync-model": SYNC_MODEL, "poll-model": POLL_MODEL, "old-model": RETIRED_MODEL,
+                "aging-model": AGING_MODEL}
 
     def non_image_model(self, model: str) -> bool:
         return model.startswith("chat-")

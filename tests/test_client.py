@@ -169,6 +169,27 @@ async def test_retired_model_works_behind_a_custom_base_url_or_when_allowed(harn
     assert fake.count("POST") == 3
 
 
+async def test_a_deprecated_model_warns_once_per_client_with_its_date_and_replacement(harness: Harness,
+                                                                                      fake: FakeServer) -> None:
+    fake.on("POST", IMAGES, images_reply())
+    first = await harness.generate(provider="fake-test:aging-model")
+    [warning] = [w for w in first.warnings if w.code == "deprecated"]
+    assert (warning.option, warning.requested, warning.applied) == ("model", "aging-model", "sync-model")
+    assert warning.message.startswith("fake-test:aging-model is deprecated on fake-test's service: it shuts down "
+                                      "on 2099-01-01 (in ")
+    assert warning.message.endswith("days); move to sync-model")
+    second = await harness.generate(provider="fake-test:aging-model")
+    assert [w for w in second.warnings if w.code == "deprecated"] == []  # said once per client
+    assert fake.count() == 2  # deprecated models are still served
+
+
+async def test_a_deprecated_model_behind_another_base_url_does_not_warn(harness: Harness, fake: FakeServer) -> None:
+    harness.build({"providers": {"proxy": {"model": "fake-test:aging-model", "base_url": "http://proxy.fake.test"}}})
+    fake.on("POST", IMAGES, images_reply())
+    result = await harness.generate(provider="proxy")
+    assert [w for w in result.warnings if w.code == "deprecated"] == []
+
+
 async def test_unknown_model_passes_through_when_allowed_and_warns_once(harness: Harness, fake: FakeServer) -> None:
     fake.on("POST", IMAGES, images_reply())
     first = await harness.generate(provider="fake-test:next-gen", allow_unknown_model=True, size="333x777")

@@ -288,6 +288,10 @@ def _runtime_warnings() -> Iterator[tuple[str, str, str, Any]]:
 
     target = resolve("lan", load_config(config))
     yield "unknown_model", "any", "openai-compatible:my-model", plan(target, ImageRequest(prompt=PROMPT)).warnings[0]
+    # a deprecated model on its provider's service; one without a shutdown date, so that the page does not
+    # change from day to day ("in N days")
+    target = resolve("xai:grok-imagine-image-quality", load_config({}), api_key="not-a-key")
+    yield "deprecated", "any", "xai:grok-imagine-image-quality", plan(target, ImageRequest(prompt=PROMPT)).warnings[0]
     # a fallback: the first profile's model is shut down on its own service, so the next profile serves
     client = Client({"providers": {"hero": {"model": "openai:dall-e-3", "fallbacks": ["offline"],
                                             "api_key": "${IMGSDK_DOCS_NO_KEY:-not-a-key}"},

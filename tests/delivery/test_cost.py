@@ -12,7 +12,8 @@ import pytest
 import imgsdk
 from delivery.support import no_sleep, png_bytes
 from imgsdk.cli import main
-from imgsdk.planning import plan, price_per_image
+from imgsdk.costs import price_per_image
+from imgsdk.planning import plan
 from imgsdk.request import ImageRequest
 
 B64 = base64.b64encode(png_bytes()).decode()
