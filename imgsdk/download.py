@@ -8,11 +8,12 @@ The rules, each applied to the first URL *and to every redirect* (redirects are 
   (a ComfyUI on ``http://127.0.0.1:8188``), or loopback when private addresses are allowed.
 - The host is resolved and *every* address checked: loopback, private, link-local, multicast, reserved and
   unspecified addresses are refused unless allowed (``allow_private``, ``allowed_hosts``) — before any
-  connection is made, so nothing is sent there. The connection then goes to the first address checked, not
-  to a second lookup: a name that answers a public address to the check and a private one to the connection
-  (DNS rebinding) still reaches only the address that was checked. TLS is verified against the host name (SNI
-  and certificate), and the ``Host`` header is the URL's. (A host that does not resolve here is left to the
-  transport, which resolves with the same resolver and fails the same way.)
+  connection is made, so nothing is sent there. The connection then goes to an address that was checked (the
+  first, then the next one on each retry), not to a second lookup: a name that answers a public address to
+  the check and a private one to the connection (DNS rebinding) still reaches only an address that was
+  checked. TLS is verified against the host name (SNI and certificate), and the ``Host`` header is the URL's.
+  (A host that does not resolve here is left to the transport, which resolves with the same resolver and fails
+  the same way.)
 - A size cap (``Content-Length`` and the bytes actually read), a content type that may be an image, and the
   magic bytes of a known image format.
 - Credentials only for URLs under the profile's own ``base_url`` (``headers_for``); never to another origin.
@@ -204,7 +205,7 @@ def download(url: str, sink: BinaryIO, policy: DownloadPolicy, settings: RetrySe
     attempt = 0
     while True:
         attempt += 1
-        outcome = yield from _attempt(url, sink, policy, expires_at, headers_for, now)
+        outcome = yield from _attempt(url, sink, policy, expires_at, headers_for, now, attempt)
         if isinstance(outcome, Downloaded):
             return outcome
         if attempt > settings.max_retries:
@@ -215,14 +216,16 @@ def download(url: str, sink: BinaryIO, policy: DownloadPolicy, settings: RetrySe
 
 def _attempt(url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
              headers_for: Callable[[str], dict[str, str]] | None, now: Callable[[], dt.datetime],
-             ) -> Generator[Any, Any, Downloaded | _Transient]:
+             attempt: int = 1) -> Generator[Any, Any, Downloaded | _Transient]:
+    """One try; attempt *k* connects to the *k*-th address checked (in turn), so that an unreachable first
+    address (IPv6 without a route, one dead node) does not fail every retry."""
     sink.seek(0)
     sink.truncate()
     current = url
     for _ in range(policy.max_redirects + 1):
         addresses = yield from check_url(current, policy)
         head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})),
-                          address=addresses[0] if addresses else None)
+                          address=addresses[(attempt - 1) % len(addresses)] if addresses else None)
         if isinstance(head, TransportFailure):
             return _Transient(f"{type(head.error).__name__}: {head.error}")
         location = head.headers.get("location")

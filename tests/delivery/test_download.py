@@ -105,6 +105,27 @@ def test_a_pinned_https_download_verifies_the_certificate_against_the_name() -> 
         assert len(server.seen) == 1  # nothing was sent under the name the certificate does not cover
 
 
+def test_a_retry_connects_to_the_next_checked_address() -> None:
+    """The name has two public addresses; the first refuses connections. The retry goes to the second (both
+    were checked), and each attempt resolves and checks again."""
+    import httpx2
+
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.url.host)
+        if request.url.host == "93.184.215.14":
+            raise httpx2.ConnectError("connection refused")
+        return httpx2.Response(200, content=PNG, headers={"content-type": "image/png"})
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.215.14", "93.184.215.15"]
+
+    with client(httpx2.MockTransport(handler), config={}, resolver=resolver) as c:
+        assert c.fetch("https://images.example.com/x.png") == PNG
+    assert seen == ["93.184.215.14", "93.184.215.15"]
+
+
 @pytest.mark.parametrize(("address", "expected"), [
     ("93.184.215.14", "https://93.184.215.14/a/b.png?sig=1"),
     ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/a/b.png?sig=1"),
