@@ -48,6 +48,8 @@ _SOURCE = "providers.md §6 [REP-DOCS; REP-JS 2025-11-17]; replicate.com version
 DATA_TTL_SECONDS = 3600  # "automatically removed after an hour" [REP-DOCS data-retention]
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL_OPTIONS = ("wait", "webhook", "webhook_events_filter")
+_MAX_WAIT = 60  # seconds a bare ``Prefer: wait`` holds the request [providers.md §6 "Sync mode"]
+_WAIT_MARGIN = 5  # seconds left, after the wait, for the answer to arrive before the call's deadline
 _TRUSTED_HOSTS = ("replicate.com",)
 # Moderation in failed predictions: cog safety checkers raise "NSFW content detected…", proxied official
 # models fail with "The input or output was flagged as sensitive (E005)" (exact strings UNCONFIRMED).
@@ -199,10 +201,31 @@ class ReplicateAdapter(Adapter):
         headers = self._headers(endpoint)
         wait = control.get("wait", True)
         if wait is True:
-            headers["Prefer"] = "wait"  # up to 60 s; the client's read timeout must be longer
+            headers["Prefer"] = "wait"  # up to 60 s; fit_to_deadline shortens it when the call has less time
         elif isinstance(wait, int | float) and not isinstance(wait, bool) and wait > 0:
             headers["Prefer"] = f"wait={max(1, min(60, int(wait)))}"  # [REP-JS] clamps to ≥ 1; max 60
         return WireRequest("POST", f"{endpoint.base_url}{path}", headers=headers, json=body)
+
+    def fit_to_deadline(self, request: WireRequest, seconds_left: float) -> WireRequest:
+        """``Prefer: wait`` no longer than the call's time left, less a margin for the answer to arrive.
+
+        The server holds the create request up to the wait (60 s when unset) [providers.md §6 "Sync mode"]. A
+        client read timeout shorter than that drops the request while the prediction, created and billed, runs
+        on: its id is lost. A shorter wait is always safe (an unfinished prediction is polled); under 1 s, no
+        wait is asked.
+        """
+        prefer = request.headers.get("Prefer")
+        if prefer is None or not prefer.startswith("wait"):
+            return request
+        _, _, value = prefer.partition("=")
+        asked = int(value) if value.strip().isdigit() else _MAX_WAIT
+        allowed = int(seconds_left - _WAIT_MARGIN)
+        if asked <= allowed:
+            return request
+        headers = {key: value for key, value in request.headers.items() if key != "Prefer"}
+        if allowed >= 1:
+            headers["Prefer"] = f"wait={allowed}"
+        return dataclasses.replace(request, headers=headers)
 
     def poll_request(self, handle: JobHandle, endpoint: Endpoint) -> WireRequest:
         url = handle.data.get("get_url") or f"{endpoint.base_url}/v1/predictions/{handle.job_id}"

@@ -119,6 +119,15 @@ class Adapter:
         """
         return {}
 
+    def fit_to_deadline(self, request: WireRequest, seconds_left: float) -> WireRequest:
+        """``request`` made to answer within ``seconds_left`` (the call's deadline), called before each send.
+
+        For requests the server may hold open (a long-poll such as Replicate's ``Prefer: wait``): the server
+        must answer before the client's read timeout, or a job that was created and paid for is lost with the
+        timed-out request. Default: the request as it is.
+        """
+        return request
+
     def serve(self, request: WireRequest) -> WireResponse | None:
         """In-process answer for offline adapters (the local renderer); None means "use the network"."""
         return None

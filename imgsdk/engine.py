@@ -132,7 +132,8 @@ def send_with_retry(adapter: Adapter, request: WireRequest, purpose: str, settin
     """Send until success or a final answer; return a response with status < 400, else raise."""
     attempt = paced = 0
     while True:
-        reply = yield Send(request, purpose, timeout=max(0.001, deadline - settings.clock()))
+        left = max(0.001, deadline - settings.clock())
+        reply = yield Send(adapter.fit_to_deadline(request, left), purpose, timeout=left)
         assert reply is not None
         if isinstance(reply, WireResponse) and reply.status < 400:
             return reply

@@ -151,6 +151,46 @@ def test_prefer_wait_option_changes_or_disables_the_header_and_webhook_is_top_le
     assert ADAPTER.build_request(call, ENDPOINT).headers["Prefer"] == "wait=60"
 
 
+@pytest.mark.parametrize(("prefer", "seconds_left", "sent"), [
+    ("wait", 600.0, "wait"),        # time enough: unchanged
+    ("wait", 30.0, "wait=25"),      # held no longer than the time left, less 5 s for the answer
+    ("wait=10", 30.0, "wait=10"),   # already short enough
+    ("wait=45", 20.5, "wait=15"),
+    ("wait", 5.5, None),            # under 1 s of wait: none asked, the prediction is polled
+    (None, 2.0, None),              # no Prefer header: nothing to fit
+])
+def test_prefer_wait_is_fitted_to_the_calls_deadline(prefer: str | None, seconds_left: float,
+                                                     sent: str | None) -> None:
+    request = WireRequest("POST", f"{BASE}/v1/models/{SCHNELL}/predictions",
+                          headers={**AUTH, **({"Prefer": prefer} if prefer else {})}, json={"input": {}})
+    fitted = ADAPTER.fit_to_deadline(request, seconds_left)
+    assert fitted.headers.get("Prefer") == sent
+    assert {k: v for k, v in fitted.headers.items() if k != "Prefer"} == AUTH
+    assert fitted.json == request.json
+
+
+def test_a_short_client_timeout_shortens_the_wait_on_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With timeout=20 the create request must not be held 60 s: the read would time out while the prediction,
+    created and billed, runs on with its id lost."""
+    import httpx2
+
+    import imgsdk
+
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test-key-0123456789")
+    seen: list[str | None] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "POST":
+            seen.append(request.headers.get("prefer"))
+            return httpx2.Response(201, json=load("prediction_succeeded_flux.json"), headers={"date": DATE})
+        return httpx2.Response(200, content=b"\x89PNG\r\n\x1a\n" + b"\0" * 64, headers={"content-type": "image/png"})
+
+    with imgsdk.Client({}, transport=httpx2.MockTransport(handler), timeout=20) as client:
+        client.generate(PROMPT, provider=f"replicate:{SCHNELL}", size="16:9", n=2)
+    [prefer] = seen
+    assert prefer is not None and prefer.startswith("wait=") and 10 <= int(prefer.split("=")[1]) <= 15
+
+
 def test_pinned_version_uses_the_version_route_and_the_base_declaration() -> None:
     caps = caps_for(f"{SCHNELL}:{VERSION}")
     assert caps.model == f"{SCHNELL}:{VERSION}" and caps.max_images == 4
