@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 PEERS = ("raw-httpx2", "imgsdk", "raw-httpx2-async", "imgsdk-async", "openai", "litellm")
-MODEL = "gpt-image-1.5"
+MODEL = "gpt-image-2"
 PROMPT = "A lighthouse on a rocky coast at sunset, golden light, crashing waves, watercolour style"
 KEY_ENV = "IMGSDK_BENCH_KEY"
 KEY = "test-key"

@@ -64,7 +64,7 @@ while data := connection.recv(65536):
 
 
 def _request() -> bytes:
-    body = json.dumps({"model": "gpt-image-1.5", "prompt": "a lighthouse at sunset", "n": 1}).encode()
+    body = json.dumps({"model": "gpt-image-2", "prompt": "a lighthouse at sunset", "n": 1}).encode()
     head = ("POST /v1/images/generations HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n"
             "Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\nUser-Agent: probe\r\n"
             "Authorization: Bearer test-key\r\nContent-Type: application/json\r\n"

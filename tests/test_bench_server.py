@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from fake_server import FakeImagesServer
 
-BODY = {"model": "gpt-image-1.5", "prompt": "a lighthouse", "n": 1}
+BODY = {"model": "gpt-image-2", "prompt": "a lighthouse", "n": 1}
 
 
 @pytest.fixture()
