@@ -19,7 +19,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .adapter import Adapter, Endpoint, Images, JobHandle, Pending, WireRequest, WireResponse
-from .errors import ImageExpiredError, ProviderError, ProviderTimeoutError, ServiceUnavailableError
+from .errors import (
+    ImageExpiredError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServiceUnavailableError,
+)
 from .request import PreparedRequest
 
 __all__ = ["RetrySettings", "Send", "Sleep", "TransportFailure", "fetch", "generate_call", "resume_job"]
@@ -233,19 +239,33 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
         wait = outcome.retry_after if outcome.retry_after is not None else interval
         if settings.clock() + wait > deadline:
             yield from _cancel(adapter, outcome.handle, endpoint)
-            raise ProviderTimeoutError(
+            timeout = ProviderTimeoutError(
                 f"job {outcome.handle.job_id} did not finish within {settings.deadline:g} s (last status: "
                 f"{outcome.status or 'pending'}); it was cancelled where the provider allows it. Raise the "
-                "timeout, or resume it later with client.resume(handle)",
+                "timeout, or resume it later with client.resume(error.job)",
                 adapter=adapter.name, model=outcome.handle.model)
+            timeout.job = outcome.handle
+            raise timeout
         if wait > 0:
             yield Sleep(wait)
         interval = min(interval * 1.5, settings.poll_max_interval)
         handle = outcome.handle
         request = keep_credentials_home(adapter, endpoint, adapter.poll_request(handle, endpoint))
-        response = yield from send_with_retry(adapter, request, "poll", settings.for_polling(), deadline, call)
+        try:
+            response = yield from send_with_retry(adapter, request, "poll", settings.for_polling(), deadline, call)
+        except (RateLimitError, ServiceUnavailableError, ProviderTimeoutError) as error:
+            raise _still_running(error, handle) from None
         outcome = adapter.parse_poll(response, handle, call)
     return outcome
+
+
+def _still_running(error: ProviderError, handle: JobHandle) -> ProviderError:
+    """``error`` from polling a paid job that may still finish: it carries the job, and says how to resume."""
+    error.job = handle
+    error.detail += (f"; job {handle.job_id} was submitted (and paid for) and may still finish: resume it with "
+                     "client.resume(error.job) rather than submitting again")
+    error.args = (error._format(),)
+    return error
 
 
 def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, None]:

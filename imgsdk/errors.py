@@ -118,9 +118,13 @@ class ProviderError(ImgSDKError):
 
     ``status`` is the HTTP status (None for transport failures), ``body`` the parsed error body (redacted),
     ``request_id`` the provider's request id when it sent one, ``code`` the provider's error code or name.
+    ``job`` is the :class:`~imgsdk.adapter.JobHandle` of a submitted (paid) job that was still running when
+    contact was lost (polling hit a rate limit, an outage or the deadline): ``client.resume(error.job)``
+    finishes it without paying again. None otherwise.
     """
 
     exit_code = 4
+    job: Any = None
 
     def __init__(self, message: str, *, adapter: str | None = None, model: str | None = None,
                  status: int | None = None, request_id: str | None = None, code: str | None = None,

@@ -32,6 +32,11 @@ from .result import ImageResult
 __all__ = ["Plan", "Target", "assemble", "plan", "resolve"]
 
 log = logging.getLogger("imgsdk")
+# Result ids (file names) from a generator of imgsdk's own: not os.urandom, a system call on every generate, and
+# not the random module's shared generator, which a user's random.seed() would make repeat ids (and so file
+# names, across runs). Seeded from os.urandom, and again in a forked child (multiprocessing workers).
+_UIDS = random.Random()
+os.register_at_fork(after_in_child=_UIDS.seed)
 OFFLINE_DEFAULT = "local:placeholder"
 _notices: set[str] = set()
 
@@ -67,9 +72,7 @@ class Plan:
     calls: list[PreparedRequest]
     warnings: list[RequestWarning] = field(default_factory=list)
     original: ImageRequest | None = None
-    # Not os.urandom: a system call on every generate, for a name part that needs no cryptographic strength
-    # (the random module is seeded from os.urandom and re-seeded in a forked child).
-    uid: str = field(default_factory=lambda: f"{random.getrandbits(32):08x}")
+    uid: str = field(default_factory=lambda: f"{_UIDS.getrandbits(32):08x}")
 
 
 def _notice_once(key: str, message: str) -> None:

@@ -512,3 +512,43 @@ async def test_with_options_timeout_is_the_copys_deadline(harness: Harness) -> N
 def test_with_options_refuses_bad_values(options: dict[str, Any]) -> None:
     with imgsdk.Client(FAKE_CONFIG) as client, pytest.raises(ValueError):
         client.with_options(**options)
+
+
+# -- a paid job whose polling lost contact is kept, not paid for again elsewhere -----------------------------------
+
+def test_a_rate_limit_while_polling_a_paid_job_keeps_the_job_and_does_not_fall_back() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append((request.method, request.url.host))
+        if request.url.host == "first.test":
+            if request.method == "POST":
+                return httpx2.Response(200, json={"id": "job-1", "status": "queued"})
+            return httpx2.Response(429, headers={"retry-after": "600"},
+                                   json={"error": {"message": "slow down", "code": "rate_limited"}})
+        return images_reply()(request)
+
+    config = {"providers": {"first": {"model": "fake-test:poll-model", "base_url": "http://first.test",
+                                      "fallbacks": ["second"]},
+                            "second": {"model": "fake-test:sync-model", "base_url": "http://second.test"}},
+              "default": "first"}
+    submitted: list[JobHandle] = []
+    with imgsdk.Client(config, transport=httpx2.MockTransport(handler), sleep=lambda _: None) as client, \
+            pytest.raises(imgsdk.RateLimitError) as caught:
+        client.generate("a fox", on_submitted=submitted.append, seed=7)
+    assert [host for _, host in calls] == ["first.test", "first.test"]  # submitted, polled; second never paid
+    assert caught.value.job == submitted[0] and caught.value.job.job_id == "job-1"
+    assert (caught.value.job.seed, caught.value.job.index, caught.value.job.n) == (7, 0, 1)
+    assert "client.resume(error.job)" in str(caught.value)
+
+
+def test_result_ids_do_not_follow_the_users_random_seed() -> None:
+    """File names hold the result's uid: a script that seeds the random module must not repeat them."""
+    import random
+
+    with imgsdk.Client() as client:
+        random.seed(7)
+        first = client.generate("a fox", provider="local:placeholder", size="64x64").uid
+        random.seed(7)
+        second = client.generate("a fox", provider="local:placeholder", size="64x64").uid
+    assert first != second
