@@ -122,9 +122,9 @@ class Client(BaseClient):
         if limits.bucket is not None:
             operation = throttled(operation, limits.bucket)
         if not limits.gated:
-            return drive_sync(operation, adapter, self._client, self._sleep, limits.pacer)
+            return drive_sync(operation, adapter, self._client, self._sleep, limits.pacer, extend=self._own_http)
         with limits.slot():
-            return drive_sync(operation, adapter, self._client, self._sleep, limits.pacer)
+            return drive_sync(operation, adapter, self._client, self._sleep, limits.pacer, extend=self._own_http)
 
     def _stream_image(self, target: Target, image_ref: ImageRef, url: str, sink: BinaryIO) -> Downloaded:
         image = image_ref()
@@ -244,9 +244,11 @@ class AsyncClient(BaseClient):
         if limits.bucket is not None:
             operation = throttled(operation, limits.bucket)
         if not limits.gated:
-            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer)
+            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer,
+                                     extend=self._own_http)
         async with limits.aslot():
-            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer)
+            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer,
+                                     extend=self._own_http)
 
     async def _stream_image(self, target: Target, image_ref: ImageRef, url: str, sink: BinaryIO) -> Downloaded:
         image = image_ref()

@@ -66,6 +66,7 @@ class BaseClient:
         self._allow_unknown = allow_unknown_models
         self._allow_retired = allow_retired
         self._http = http_client
+        self._own_http = http_client is None  # imgsdk's own httpx2 client: its timeouts are only defaults
         self._transport = transport
         self._clock = clock
         self._persist_to = persist_to

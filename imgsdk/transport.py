@@ -49,24 +49,31 @@ def _parsed_endpoint(url: str) -> httpx2.URL:
 
 
 def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
-             timeout: float | None = None) -> httpx2.Request:
+             timeout: float | None = None, *, extend: bool = False) -> httpx2.Request:
     """Build the httpx2 request for a wire request; ``timeout`` (the time left before the call's deadline)
-    caps the client's connect/read/write/pool timeouts for this one request.
+    caps the client's connect/read/write/pool timeouts for this one request. With ``extend`` (imgsdk's own
+    httpx2 client, whose timeouts are only its defaults) a shorter configured read/write/pool timeout is raised
+    to the time left too: a call's own ``timeout`` (``with_options(timeout=...)``, ``generate(timeout=...)``)
+    then governs each of its requests. A client the user passed in keeps its own timeouts as caps.
 
     A per-request timeout costs httpx2 about 10 µs a request, so it is set only where it changes something:
-    when some configured timeout is unset or more than :data:`_CAP_SLACK` seconds beyond the time left (the
+    when some configured timeout is unset or more than :data:`_CAP_SLACK` seconds away from the time left (the
     first attempt of a call, with 599.99 s left of a 600 s deadline, keeps the client's own timeouts).
     """
     kwargs: dict[str, Any] = {"headers": request.headers, "params": request.params or None}
     if timeout is not None:
         configured = client.timeout
         phases = (configured.connect, configured.read, configured.write, configured.pool)
-        if any(not phase or phase > timeout + _CAP_SLACK for phase in phases):
+        longer = extend and any(phase is not None and phase < timeout - _CAP_SLACK for phase in phases[1:])
+        if longer or any(not phase or phase > timeout + _CAP_SLACK for phase in phases):
             import httpx2
 
+            def bounded(phase: float | None) -> float:
+                return timeout if extend or not phase else min(timeout, phase)
+
             kwargs["timeout"] = httpx2.Timeout(
-                connect=min(timeout, configured.connect or timeout), read=min(timeout, configured.read or timeout),
-                write=min(timeout, configured.write or timeout), pool=min(timeout, configured.pool or timeout))
+                connect=min(timeout, configured.connect or timeout), read=bounded(configured.read),
+                write=bounded(configured.write), pool=bounded(configured.pool))
     if request.json is not None:
         kwargs["json"] = request.json
     elif request.form is not None or request.files:
@@ -200,7 +207,7 @@ def _paced(pacer: Pacer, ticket: int | None, reply: Any) -> int | None:
 
 def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | None,
                client: Callable[[], httpx2.Client], sleep: Callable[[float], None],
-               pacer: Pacer | None = None) -> T:
+               pacer: Pacer | None = None, *, extend: bool = False) -> T:
     """Run an engine operation with blocking I/O.
 
     ``pacer``: the profile's :class:`~imgsdk.ratelimit.Pacer` (when it has no bucket): it is told of every
@@ -228,7 +235,7 @@ def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | No
             if reply is None:
                 http = client()
                 try:
-                    reply = _receive(http, to_httpx(http, request, action.timeout), request.url)
+                    reply = _receive(http, to_httpx(http, request, action.timeout, extend=extend), request.url)
                 except Exception as error:
                     reply = _transport_failure(error)
             if pacer is not None:
@@ -240,7 +247,7 @@ def drive_sync(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | No
 
 async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapter | None,
                       client: Callable[[], httpx2.AsyncClient], sleep: Callable[[float], Awaitable[None]],
-                      pacer: Pacer | None = None) -> T:
+                      pacer: Pacer | None = None, *, extend: bool = False) -> T:
     """Run an engine operation with asyncio I/O (the same generator and pacer as :func:`drive_sync`).
     An offline adapter's ``serve`` runs in a worker thread, off the event loop."""
     serves = _serves(adapter)
@@ -264,7 +271,8 @@ async def drive_async(operation: Generator[Send | Sleep, Any, T], adapter: Adapt
             if reply is None:
                 http = client()
                 try:
-                    reply = await _areceive(http, to_httpx(http, request, action.timeout), request.url)
+                    reply = await _areceive(http, to_httpx(http, request, action.timeout, extend=extend),
+                                            request.url)
                 except Exception as error:
                     reply = _transport_failure(error)
             if pacer is not None:

@@ -321,3 +321,41 @@ def test_download_streams_into_the_sink_in_chunks() -> None:
         drive_sync(download(server.url("/big.png"), sink, policy, RetrySettings()), c._client, no_sleep)
     assert sink.getvalue() == big * 30
     assert len(writes) > 1 and max(writes) <= 64 * 1024  # written chunk by chunk, never as one buffer
+
+
+# -- a call's own timeout governs its requests on imgsdk's own HTTP client -----------------------------------------
+
+def test_with_options_can_lengthen_the_timeout_of_each_request() -> None:
+    """Client(timeout=0.3).with_options(timeout=10): a generation that takes 0.8 s must not be cut by the
+    shared pool's 0.3 s read timeout (and re-sent, paid twice)."""
+    import base64
+    import json
+    import time
+
+    def slow(_: Seen) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(0.8)
+        return 200, {"content-type": "application/json"}, json.dumps(
+            {"created": 1, "data": [{"b64_json": base64.b64encode(PNG).decode()}]}).encode()
+
+    with Loopback({"/v1/images/generations": slow}) as server:
+        config = {"providers": {"p": {"model": "openai-compatible:m", "base_url": server.url("/v1"),
+                                      "allow_unknown_model": True}}, "default": "p"}
+        with imgsdk.Client(config, timeout=0.3, max_retries=1, sleep=no_sleep) as base:
+            assert base.with_options(timeout=10).generate("a fox").images[0].data == PNG
+            assert server.count("/v1/images/generations") == 1
+
+
+def test_a_client_passed_in_keeps_its_own_timeouts_as_caps() -> None:
+    import httpx2
+
+    from imgsdk.transport import to_httpx
+    from imgsdk.wire import WireRequest
+
+    request = WireRequest("POST", "https://api.example.com/v1/images/generations", json={"prompt": "a fox"})
+    with httpx2.Client(timeout=httpx2.Timeout(5.0, connect=0.5)) as http:
+        own = to_httpx(http, request, 30.0, extend=True).extensions["timeout"]
+        theirs = to_httpx(http, request, 30.0).extensions["timeout"]
+        capped = to_httpx(http, request, 2.0).extensions["timeout"]
+    assert (own["connect"], own["read"], own["write"], own["pool"]) == (0.5, 30.0, 30.0, 30.0)
+    assert (theirs["read"], theirs["connect"]) == (5.0, 0.5)  # no per-request timeout: the client's own
+    assert (capped["connect"], capped["read"]) == (0.5, 2.0)  # the deadline caps, whoever made the client
