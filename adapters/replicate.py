@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -215,7 +216,7 @@ class ReplicateAdapter(Adapter):
         wait is asked.
         """
         prefer = request.headers.get("Prefer")
-        if prefer is None or not prefer.startswith("wait"):
+        if prefer is None or not prefer.startswith("wait") or not math.isfinite(seconds_left):
             return request
         _, _, value = prefer.partition("=")
         asked = int(value) if value.strip().isdigit() else _MAX_WAIT

@@ -154,14 +154,18 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             if line in (b"\r\n", b"\n"):
                 continue
-            method, target, _ = line.decode("latin-1").split(" ", 2)
-            length, close = 0, False
+            parts = line.decode("latin-1").split(" ", 2)
+            if len(parts) != 3:  # not a request line (a chunked body, which no contender sends): refuse, close
+                self._send(400, b'{"error": {"message": "bad request line", "type": "invalid_request_error"}}')
+                return
+            method, target, version = parts
+            length, close = 0, version.strip() == "HTTP/1.0"  # HTTP/1.0 closes unless it asks for keep-alive
             while (header := rfile.readline(65537)) not in (b"\r\n", b"\n", b""):
                 name, _, value = header.partition(b":")
                 name = name.strip().lower()
                 if name == b"content-length":
                     length = int(value)
-                elif name == b"connection":
+                elif name == b"connection" and value.strip().lower() in (b"close", b"keep-alive"):
                     close = value.strip().lower() == b"close"
             self.path = target
             raw = rfile.read(length) if length else b""

@@ -9,7 +9,7 @@ The rules, each applied to the first URL *and to every redirect* (redirects are 
 - The host is resolved and *every* address checked: loopback, private, link-local, multicast, reserved and
   unspecified addresses are refused unless allowed (``allow_private``, ``allowed_hosts``) — before any
   connection is made, so nothing is sent there. The connection then goes to an address that was checked (the
-  first, then the next one on each retry), not to a second lookup: a name that answers a public address to
+  next one when a connection cannot be made), not to a second lookup: a name that answers a public address to
   the check and a private one to the connection (DNS rebinding) still reaches only an address that was
   checked. TLS is verified against the host name (SNI and certificate), and the ``Host`` header is the URL's.
   (A host that does not resolve here is left to the transport, which resolves with the same resolver and fails
@@ -217,15 +217,19 @@ def download(url: str, sink: BinaryIO, policy: DownloadPolicy, settings: RetrySe
 def _attempt(url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
              headers_for: Callable[[str], dict[str, str]] | None, now: Callable[[], dt.datetime],
              attempt: int = 1) -> Generator[Any, Any, Downloaded | _Transient]:
-    """One try; attempt *k* connects to the *k*-th address checked (in turn), so that an unreachable first
-    address (IPv6 without a route, one dead node) does not fail every retry."""
+    """One try. A connection that cannot be made goes on to the next address checked, as the transport's own
+    connect would (IPv6 without a route, one dead node); attempt *k* starts at the *k*-th address."""
     sink.seek(0)
     sink.truncate()
     current = url
     for _ in range(policy.max_redirects + 1):
         addresses = yield from check_url(current, policy)
-        head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})),
-                          address=addresses[(attempt - 1) % len(addresses)] if addresses else None)
+        count = len(addresses)
+        for address in [addresses[(attempt - 1 + k) % count] for k in range(count)] if count else [None]:
+            head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})),
+                              address=address)
+            if not (isinstance(head, TransportFailure) and not head.connected):
+                break  # connected (an answer, or a failure after the request went out): no other address
         if isinstance(head, TransportFailure):
             return _Transient(f"{type(head.error).__name__}: {head.error}")
         location = head.headers.get("location")

@@ -32,7 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["NodeInput", "NodeOutput", "schema"]
 
-_NOT_BLANK = r"\S"  # at least one character that is not whitespace
+# At least one character that str.strip() keeps (what node.run checks): \s does not cover the information
+# separators U+001C-U+001F, which Python counts as whitespace.
+_NOT_BLANK = r"[^\s\x1c-\x1f]"
 
 
 class NodeInput(BaseModel):

@@ -40,16 +40,25 @@ def _request(http: httpx2.Client | httpx2.AsyncClient, action: Open) -> httpx2.R
     verify the certificate against it, as without the pin. ``Connection: close`` keeps the connection out of
     the pool: the pool knows connections by address, so another name on the same address would otherwise
     reuse one whose certificate was checked for this name only.
+
+    Not pinned when a proxy or a mounted transport routes the URL (``HTTPS_PROXY``, ``mounts=``): they choose
+    by host name (``NO_PROXY``, allow-lists), and a proxy resolves the name itself. Nor when httpx2 does not
+    let us see its routing (it is a private method): then the URL goes as it is, as before pinning.
     """
     from .transport import to_httpx
 
     request = to_httpx(http, action.request)
     if action.address is None or "%" in action.address:  # an IPv6 zone (allowed private only) is left unpinned
         return request
-    host = request.url.host
-    request.url = request.url.copy_with(host=action.address)
+    pinned = request.url.copy_with(host=action.address)
+    routing = getattr(http, "_transport_for_url", None)
+    direct = getattr(http, "_transport", None)
+    if routing is None or direct is None or routing(request.url) is not direct or routing(pinned) is not direct:
+        return request
+    host = request.url.raw_host.decode("ascii")  # the IDNA form (xn--...), as it goes in SNI and Host
+    request.url = pinned
     request.headers["connection"] = "close"
-    if request.url.scheme == "https":
+    if pinned.scheme == "https":
         request.extensions = {**request.extensions, "sni_hostname": host}
     return request
 

@@ -30,6 +30,7 @@ __all__ = ["drive_async", "drive_sync", "to_httpx", "to_wire"]
 log = logging.getLogger("imgsdk.http")
 T = TypeVar("T")
 _CAP_SLACK = 1.0  # seconds: a deadline cap closer than this to the configured timeouts is not worth setting
+_NO_DEADLINE = float("inf")  # timeout=math.inf: no deadline, the client's own timeouts apply
 _PRESIZE_FROM = 1 << 20  # bytes: a body this big is read into one buffer of its announced size
 
 
@@ -61,7 +62,7 @@ def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
     first attempt of a call, with 599.99 s left of a 600 s deadline, keeps the client's own timeouts).
     """
     kwargs: dict[str, Any] = {"headers": request.headers, "params": request.params or None}
-    if timeout is not None:
+    if timeout is not None and timeout < _NO_DEADLINE:
         configured = client.timeout
         phases = (configured.connect, configured.read, configured.write, configured.pool)
         longer = extend and any(phase is not None and phase < timeout - _CAP_SLACK for phase in phases[1:])

@@ -73,3 +73,19 @@ def test_unknown_paths_and_bad_bodies(server: FakeImagesServer) -> None:
         assert closing.status_code == 200
         again = http.post(f"{server.base_url}/images/generations", json=BODY)  # a new connection
         assert again.status_code == 200
+
+
+def test_http_10_and_pipelined_requests(server: FakeImagesServer) -> None:
+    import socket
+
+    def talk(raw: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+            connection.sendall(raw)
+            data = b""
+            while chunk := connection.recv(65536):  # ends only when the server closes
+                data += chunk
+            return data
+
+    assert talk(b"GET /_bench/stats HTTP/1.0\r\n\r\n").count(b"HTTP/1.1 200") == 1  # closed after one answer
+    two = b"GET /_bench/stats HTTP/1.1\r\nHost: x\r\n\r\nGET /_bench/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    assert talk(two).count(b"HTTP/1.1 200") == 2

@@ -65,7 +65,7 @@ def _model_accepts(config: dict[str, Any]) -> bool:
 
 _VALUES = st.one_of(
     st.sampled_from(["1024x1024", "1024x1792", "1792x1024", "512x512", "standard", "hd", "high", "vivid", "natural",
-                     "local:placeholder", "a fox", "", "   ", "\n"]),
+                     "local:placeholder", "a fox", "", "   ", "\n", "\x1c", "\x1f\u2028", "\u3000"]),
     st.text(max_size=8), st.none(), st.integers(), st.booleans(), st.binary(max_size=4),
     st.lists(st.text(), max_size=1),
 )

@@ -198,7 +198,7 @@ class _Runner:
                 self.manifest.write({"id": item.id, "line": item.line, "status": "submitted",
                                      "job": json.loads(handle.to_json())})
 
-            for number, options in enumerate(self._still_wanted(item, provider, jobs, wanted - len(images))):
+            for number, options in enumerate(self._still_wanted(item, jobs, wanted - len(images))):
                 if self.args.strict:
                     options["on_unsupported"] = "strict"
                 results.append(self.client.generate(
@@ -216,24 +216,30 @@ class _Runner:
         self.manifest.write(record)
         return record
 
-    def _still_wanted(self, item: Item, provider: str | None, jobs: list[dict[str, Any]],
-                      missing: int) -> list[dict[str, Any]]:
+    def _still_wanted(self, item: Item, jobs: list[dict[str, Any]], missing: int) -> list[dict[str, Any]]:
         """The generate options that ask for what the resumed jobs do not cover.
 
-        Nothing resumed: the line as it is. Otherwise, with a seed, the calls of the fan-out that were never
-        submitted, each with its own seed (call *i* of ``n`` gets ``seed + i × images per call``), so a resumed
-        line ends with the images it would have had without the crash, not repeats of the seeds already paid
-        for. Without a seed (or jobs recorded without their call), the missing count.
+        Nothing resumed: the line as it is. With a seed, image *i* of the line has seed slot ``seed + i`` (a
+        fan-out gives call *k* the seed of its first image), and a resumed job covers ``n`` slots from its own
+        seed: each run of slots no job covers is asked for with its first seed, so a resumed line ends with the
+        images it would have had without the crash, not repeats of seeds already paid for. Without a seed (or
+        with jobs recorded without their call), or when the slots do not add up, the missing count.
         """
         if not jobs:
             return [dict(item.options)]
         seed, wanted = item.options.get("seed"), int(item.options.get("n", 1))
         if not isinstance(seed, int) or any(job.get("seed") is None for job in jobs):
             return [dict(item.options, n=missing)]
-        per_call = max(1, min(wanted, self.client.capabilities(provider).max_images))
-        done = {job["seed"] for job in jobs}
-        calls = [(seed + start, min(per_call, wanted - start)) for start in range(0, wanted, per_call)]
-        return [dict(item.options, n=count, seed=first) for first, count in calls if first not in done]
+        covered = {slot for job in jobs for slot in range(job["seed"], job["seed"] + int(job.get("n", 1)))}
+        runs: list[list[int]] = []
+        for slot in (slot for slot in range(seed, seed + wanted) if slot not in covered):
+            if runs and runs[-1][-1] == slot - 1:
+                runs[-1].append(slot)
+            else:
+                runs.append([slot])
+        if sum(len(run) for run in runs) != missing:  # the jobs do not line up with this line's slots
+            return [dict(item.options, n=missing)]
+        return [dict(item.options, n=len(run), seed=run[0]) for run in runs]
 
 
 def run_batch(args: argparse.Namespace, *, client: Any = None) -> int:

@@ -158,6 +158,7 @@ def test_prefer_wait_option_changes_or_disables_the_header_and_webhook_is_top_le
     ("wait=45", 20.5, "wait=15"),
     ("wait", 5.5, None),            # under 1 s of wait: none asked, the prediction is polled
     (None, 2.0, None),              # no Prefer header: nothing to fit
+    ("wait", float("inf"), "wait"),  # timeout=math.inf: no deadline
 ])
 def test_prefer_wait_is_fitted_to_the_calls_deadline(prefer: str | None, seconds_left: float,
                                                      sent: str | None) -> None:

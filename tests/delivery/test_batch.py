@@ -163,6 +163,23 @@ def test_a_resumed_fan_out_asks_again_only_for_the_seeds_never_submitted(tmp_pat
     assert sorted((job["index"], job["seed"]) for job in submitted) == [(0, 100), (0, 102)]
 
 
+@pytest.mark.parametrize(("jobs", "missing", "asked"), [
+    ([{"seed": 101, "n": 1}], 3, [(1, 100), (2, 102)]),                  # call 1 of four done: 100, then 102-103
+    ([{"seed": 100, "n": 1}, {"seed": 101, "n": 1}], 2, [(2, 102)]),    # a 1-per-call fallback's jobs
+    ([{"seed": 100, "n": 2}], 2, [(2, 102)]),                            # one call of 2 images done
+    ([{"seed": 100, "n": 1}], 2, [(2, 100)]),   # 3 slots uncovered but 2 images missing: the count, as before
+    ([{"seed": None, "n": 1}], 3, [(3, 100)]),  # no seed recorded: the count, as before
+])
+def test_resume_asks_for_the_seed_slots_no_job_covers(jobs: list[dict[str, Any]], missing: int,
+                                                       asked: list[tuple[int, int]]) -> None:
+    """A line of n=4 with seed 100: image i has seed slot 100 + i."""
+    from imgsdk.cli.batch import Item, _Runner
+
+    item = Item("x", 1, "a fox", {"n": 4, "seed": 100})
+    runner = _Runner(None, None, Path("."), None, {})  # type: ignore[arg-type]
+    assert [(options["n"], options["seed"]) for options in runner._still_wanted(item, jobs, missing)] == asked
+
+
 def test_b64_answers_use_base64_in_the_batch_too(tmp_path: Path) -> None:
     """The local renderer through the CLI (no client injected): the real entry point, offline."""
     from imgsdk.cli import main

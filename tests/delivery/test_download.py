@@ -105,9 +105,9 @@ def test_a_pinned_https_download_verifies_the_certificate_against_the_name() -> 
         assert len(server.seen) == 1  # nothing was sent under the name the certificate does not cover
 
 
-def test_a_retry_connects_to_the_next_checked_address() -> None:
-    """The name has two public addresses; the first refuses connections. The retry goes to the second (both
-    were checked), and each attempt resolves and checks again."""
+def test_an_address_that_refuses_connections_is_skipped_within_the_attempt() -> None:
+    """The name has two public addresses; the first refuses connections. The same attempt goes on to the
+    second (both were checked), as the transport's own connect would, even with no retry allowed."""
     import httpx2
 
     seen: list[str] = []
@@ -121,7 +121,7 @@ def test_a_retry_connects_to_the_next_checked_address() -> None:
     def resolver(host: str, port: int) -> list[str]:
         return ["93.184.215.14", "93.184.215.15"]
 
-    with client(httpx2.MockTransport(handler), config={}, resolver=resolver) as c:
+    with client(httpx2.MockTransport(handler), config={}, resolver=resolver, max_retries=0) as c:
         assert c.fetch("https://images.example.com/x.png") == PNG
     assert seen == ["93.184.215.14", "93.184.215.15"]
 
@@ -145,6 +145,25 @@ def test_a_pinned_https_request_keeps_the_name_for_tls_and_host(address: str, ex
     assert request.extensions["sni_hostname"] == "cdn.example.com"  # SNI and certificate check use the name
     assert request.headers["connection"] == "close"  # not pooled under the address (see the test above)
     assert str(plain.url) == "https://cdn.example.com/a/b.png?sig=1" and "sni_hostname" not in plain.extensions
+
+
+def test_no_pin_where_a_proxy_or_mount_routes_the_url_and_idna_names_in_sni() -> None:
+    """A proxy (or a mounted transport) chooses by host name (NO_PROXY, allow-lists) and resolves the name
+    itself: the URL goes as it is. An internationalised name goes to SNI in its IDNA form."""
+    import httpx2
+
+    from imgsdk.download import Open
+    from imgsdk.streaming import _request
+    from imgsdk.wire import WireRequest
+
+    open_ = Open(WireRequest("GET", "https://cdn.example.com/a.png"), address="93.184.215.14")
+    with httpx2.Client(mounts={"https://cdn.example.com": httpx2.HTTPTransport()}) as routed:
+        request = _request(routed, open_)
+    assert str(request.url) == "https://cdn.example.com/a.png" and "sni_hostname" not in request.extensions
+    with httpx2.Client() as http:
+        idn = _request(http, Open(WireRequest("GET", "https://straße.example/a.png"), address="93.184.215.14"))
+    assert idn.extensions["sni_hostname"] == "xn--strae-oqa.example"
+    assert idn.headers["host"] == "xn--strae-oqa.example"
 
 
 def test_allow_private_allows_http_to_loopback_only() -> None:
