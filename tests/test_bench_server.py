@@ -87,5 +87,6 @@ def test_http_10_and_pipelined_requests(server: FakeImagesServer) -> None:
             return data
 
     assert talk(b"GET /_bench/stats HTTP/1.0\r\n\r\n").count(b"HTTP/1.1 200") == 1  # closed after one answer
-    two = b"GET /_bench/stats HTTP/1.1\r\nHost: x\r\n\r\nGET /_bench/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    two = (b"GET /_bench/stats HTTP/1.1\r\nHost: x\r\n\r\n"
+           b"GET /_bench/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert talk(two).count(b"HTTP/1.1 200") == 2
