@@ -103,7 +103,7 @@ class Client(BaseClient):
     def _run_call(self, the_plan: Plan, call: PreparedRequest, delivery: Delivery) -> Outcome:
         target = the_plan.target
         operation = generate_call(target.adapter, call, target.endpoint, target.retry, delivery.on_progress,
-                                  delivery.on_submitted)
+                                  delivery.on_submitted, profile=target.profile.name if target.profile else None)
         try:
             outcome = self._drive(target, operation, target.adapter)
         except ProviderError as error:
@@ -227,7 +227,7 @@ class AsyncClient(BaseClient):
     async def _run_call(self, the_plan: Plan, call: PreparedRequest, delivery: Delivery) -> Outcome:
         target = the_plan.target
         operation = generate_call(target.adapter, call, target.endpoint, target.retry, delivery.on_progress,
-                                  delivery.on_submitted)
+                                  delivery.on_submitted, profile=target.profile.name if target.profile else None)
         try:
             outcome = await self._drive(target, operation, target.adapter)
         except ProviderError as error:

@@ -246,7 +246,8 @@ class BaseClient:
     def _resumed(self, handle: JobHandle | str, provider: str | None) -> tuple[JobHandle, Target]:
         """The job to resume (a handle or its JSON) and its target (its model, retired or unknown alike)."""
         job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
-        return job, self.target(provider or f"{job.adapter}:{job.model}", allow_unknown_model=True,
+        profile = job.profile if job.profile in self._config.profiles else None  # its base_url and key
+        return job, self.target(provider or profile or f"{job.adapter}:{job.model}", allow_unknown_model=True,
                                 allow_retired=True)
 
     def _resumed_plan(self, job: JobHandle, target: Target, outcome: Images) -> Plan:
@@ -268,5 +269,6 @@ class BaseClient:
 
         from . import __version__
 
-        return {"timeout": httpx2.Timeout(self._timeout, connect=10.0), "follow_redirects": False,
+        limit = None if self._timeout == float("inf") else self._timeout  # inf: no limit (httpx2 wants None)
+        return {"timeout": httpx2.Timeout(limit, connect=10.0), "follow_redirects": False,
                 "headers": {"user-agent": f"imgsdk/{__version__}"}, "transport": self._transport}

@@ -141,8 +141,9 @@ class Delivery:
     def record(self, the_plan: Plan, outcomes: list[Outcome]) -> None:
         """Keep the outcomes, or — when every call failed in a way that allows it — move on to a fallback."""
         errors = [outcome for outcome in outcomes if isinstance(outcome, ProviderError)]
+        # every call must allow it: one paid job still running (error.job) is never left for a fallback
         moving_on = (errors and len(errors) == len(outcomes) and self.fallbacks
-                     and should_fall_back(errors[0], self.profile))
+                     and all(should_fall_back(error, self.profile) for error in errors))
         if moving_on:
             self.failures.append((the_plan.target.reference, errors[0]))
         else:
@@ -163,7 +164,15 @@ class Delivery:
         the_plan, outcomes = self.final
         failed = [outcome for outcome in outcomes if isinstance(outcome, ProviderError)]
         if failed and (self.raise_on_partial or len(failed) == len(outcomes)):
-            self._raise(failed[0])
+            # A paid job still running comes first (its error carries the handle to resume); the other calls'
+            # failures are noted on it, each with its job when it has one.
+            first = next((error for error in failed if error.job is not None), failed[0])
+            for other in failed:
+                if other is not first:
+                    job = f" (resume its job with client.resume({other.job.to_json()!r}))" if other.job else ""
+                    first.add_note(f"imgsdk: another call of this request failed too{job}: "
+                                   f"{type(other).__name__}: {other}")
+            self._raise(first)
         result = assemble(the_plan, outcomes, BOUND)
         served = the_plan.target.reference + (f" (profile {result.profile})" if result.profile else "")
         notes = [fallback_warning(name, error, served) for name, error in self.failures]

@@ -89,12 +89,14 @@ class Resolve:
 class Open:
     """Action: send ``request`` and return the response head, body unread (reply: Head | TransportFailure).
 
-    ``address``: connect to this address (the one :func:`check_url` checked) instead of resolving the URL's
-    host again; None: the transport resolves it (allowed hosts, trusted origins, IP literals).
+    ``addresses``: connect to these addresses (the ones :func:`check_url` checked), in order, instead of
+    resolving the URL's host again; the driver goes on to the next when a connection to one cannot be made,
+    as a transport's own connect does. Empty: the transport resolves the name (allowed hosts, trusted origins,
+    IP literals).
     """
 
     request: WireRequest
-    address: str | None = None
+    addresses: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -217,19 +219,15 @@ def download(url: str, sink: BinaryIO, policy: DownloadPolicy, settings: RetrySe
 def _attempt(url: str, sink: BinaryIO, policy: DownloadPolicy, expires_at: dt.datetime | None,
              headers_for: Callable[[str], dict[str, str]] | None, now: Callable[[], dt.datetime],
              attempt: int = 1) -> Generator[Any, Any, Downloaded | _Transient]:
-    """One try. A connection that cannot be made goes on to the next address checked, as the transport's own
-    connect would (IPv6 without a route, one dead node); attempt *k* starts at the *k*-th address."""
+    """One try; attempt *k* starts at the *k*-th address checked (the driver goes on to the others)."""
     sink.seek(0)
     sink.truncate()
     current = url
     for _ in range(policy.max_redirects + 1):
         addresses = yield from check_url(current, policy)
-        count = len(addresses)
-        for address in [addresses[(attempt - 1 + k) % count] for k in range(count)] if count else [None]:
-            head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})),
-                              address=address)
-            if not (isinstance(head, TransportFailure) and not head.connected):
-                break  # connected (an answer, or a failure after the request went out): no other address
+        start = (attempt - 1) % len(addresses) if addresses else 0
+        head = yield Open(WireRequest("GET", current, headers=dict(headers_for(current) if headers_for else {})),
+                          addresses=tuple(addresses[start:]) + tuple(addresses[:start]))
         if isinstance(head, TransportFailure):
             return _Transient(f"{type(head.error).__name__}: {head.error}")
         location = head.headers.get("location")

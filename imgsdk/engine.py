@@ -200,16 +200,17 @@ def keep_credentials_home(adapter: Adapter, endpoint: Endpoint, request: WireReq
 
 def generate_call(adapter: Adapter, call: PreparedRequest, endpoint: Endpoint, settings: RetrySettings,
                   on_progress: Callable[[Pending], None] | None = None,
-                  on_submitted: Callable[[JobHandle], None] | None = None,
+                  on_submitted: Callable[[JobHandle], None] | None = None, *, profile: str | None = None,
                   ) -> Generator[Action, Reply, Images]:
-    """One provider call: submit (with retries), then poll until done when the provider answers with a job."""
+    """One provider call: submit (with retries), then poll until done when the provider answers with a job.
+    ``profile``: the config profile the call goes through, recorded on the job's handle for ``resume``."""
     deadline = settings.clock() + settings.deadline
     request = keep_credentials_home(adapter, endpoint, adapter.build_request(call, endpoint))
     response = yield from send_with_retry(adapter, request, "submit", settings, deadline, call)
     outcome = adapter.parse_response(response, call)
     if isinstance(outcome, Pending):
         # which call of a fan-out this job is: what a resume after a crash needs to ask again for the others
-        outcome.handle = replace(outcome.handle, index=call.index, n=call.n, seed=call.seed)
+        outcome.handle = replace(outcome.handle, index=call.index, n=call.n, seed=call.seed, profile=profile)
         if on_submitted is not None:
             on_submitted(outcome.handle)
     return (yield from _poll(adapter, outcome, call, endpoint, settings, deadline, on_progress))
@@ -238,13 +239,13 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
             on_progress(outcome)
         wait = outcome.retry_after if outcome.retry_after is not None else interval
         if settings.clock() + wait > deadline:
-            yield from _cancel(adapter, outcome.handle, endpoint)
+            cancelled = yield from _cancel(adapter, outcome.handle, endpoint)
             timeout = ProviderTimeoutError(
                 f"job {outcome.handle.job_id} did not finish within {settings.deadline:g} s (last status: "
                 f"{outcome.status or 'pending'}); it was cancelled where the provider allows it. Raise the "
                 "timeout, or resume it later with client.resume(error.job)",
                 adapter=adapter.name, model=outcome.handle.model)
-            timeout.job = outcome.handle
+            timeout.job, timeout.job_cancelled = outcome.handle, cancelled
             raise timeout
         if wait > 0:
             yield Sleep(wait)
@@ -256,6 +257,10 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
         except (RateLimitError, ServiceUnavailableError, ProviderTimeoutError) as error:
             raise _still_running(error, handle) from None
         outcome = adapter.parse_poll(response, handle, call)
+        if isinstance(outcome, Pending) and outcome.handle is not handle:
+            # an adapter's new handle (fresh poll data) is still this call's job, through this profile
+            outcome.handle = replace(outcome.handle, index=handle.index, n=handle.n, seed=handle.seed,
+                                     profile=handle.profile)
     return outcome
 
 
@@ -268,11 +273,15 @@ def _still_running(error: ProviderError, handle: JobHandle) -> ProviderError:
     return error
 
 
-def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, None]:
+def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, bool]:
+    """Ask the provider to cancel ``handle``; whether it could be asked (the answer is not waited on)."""
     requests = adapter.cancel_request(handle, endpoint)
+    sent = False
     for request in [requests] if isinstance(requests, WireRequest) else requests or []:
         # best effort: the timeout error is raised whatever the answer
         yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")
+        sent = True
+    return sent
 
 
 def fetch(url: str, settings: RetrySettings, expires_at: Any = None,

@@ -120,11 +120,13 @@ class ProviderError(ImgSDKError):
     ``request_id`` the provider's request id when it sent one, ``code`` the provider's error code or name.
     ``job`` is the :class:`~imgsdk.adapter.JobHandle` of a submitted (paid) job that was still running when
     contact was lost (polling hit a rate limit, an outage or the deadline): ``client.resume(error.job)``
-    finishes it without paying again. None otherwise.
+    finishes it without paying again. None otherwise. ``job_cancelled``: the deadline passed and the provider
+    was asked to cancel the job.
     """
 
     exit_code = 4
     job: Any = None
+    job_cancelled: bool = False
 
     def __init__(self, message: str, *, adapter: str | None = None, model: str | None = None,
                  status: int | None = None, request_id: str | None = None, code: str | None = None,

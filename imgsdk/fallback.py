@@ -46,11 +46,11 @@ FALLBACK_ERRORS: tuple[type[ImgSDKError], ...] = (
 def should_fall_back(error: BaseException, profile: Profile | None) -> bool:
     """Whether ``error`` (from the profile that failed) lets the next fallback try.
 
-    Not when contact was lost with a job that was submitted and may still finish (``error.job``, a rate limit or
-    an outage while polling): the next provider would be paid for the same image, and the job can be resumed.
-    A job whose deadline passed was cancelled where the provider allows it, and does fall back.
+    Not when contact was lost with a job that was submitted and may still finish (``error.job``: a rate limit,
+    an outage or a timeout while polling): the next provider would be paid for the same image, and the job can
+    be resumed. A job whose deadline passed and that the provider was asked to cancel does fall back.
     """
-    if getattr(error, "job", None) is not None and not isinstance(error, ProviderTimeoutError):
+    if getattr(error, "job", None) is not None and not getattr(error, "job_cancelled", False):
         return False
     if isinstance(error, ContentPolicyError):
         return bool(profile and profile.fallback_on_content_policy)

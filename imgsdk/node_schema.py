@@ -32,9 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["NodeInput", "NodeOutput", "schema"]
 
-# At least one character that str.strip() keeps (what node.run checks): \s does not cover the information
-# separators U+001C-U+001F, which Python counts as whitespace.
-_NOT_BLANK = r"[^\s\x1c-\x1f]"
+# At least one character that str.strip() keeps (what node.run checks). Listed one by one (Python's whitespace,
+# str.isspace) rather than \s, which means something else in each regex dialect: pydantic's (Rust) lacks
+# U+001C-U+001F, and a JSON-Schema editor's (ECMAScript) adds U+FEFF and lacks U+0085.
+_NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 class NodeInput(BaseModel):

@@ -31,8 +31,10 @@ def _addresses(infos: Sequence[Any]) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _request(http: httpx2.Client | httpx2.AsyncClient, action: Open) -> httpx2.Request:
-    """The httpx2 request for ``action``; pinned to ``action.address`` when the download checked one.
+def _request(http: httpx2.Client | httpx2.AsyncClient, action: Open,
+             address: str | None) -> tuple[httpx2.Request, bool]:
+    """The httpx2 request for ``action``, pinned to ``address`` (one the download checked) where it can be;
+    and whether it was.
 
     The URL's host becomes the address, so the connection goes where the check looked, and no second lookup
     can send it elsewhere (DNS rebinding). The ``Host`` header keeps the name (httpx2 set it from the URL
@@ -48,19 +50,19 @@ def _request(http: httpx2.Client | httpx2.AsyncClient, action: Open) -> httpx2.R
     from .transport import to_httpx
 
     request = to_httpx(http, action.request)
-    if action.address is None or "%" in action.address:  # an IPv6 zone (allowed private only) is left unpinned
-        return request
-    pinned = request.url.copy_with(host=action.address)
+    if address is None or "%" in address:  # an IPv6 zone (allowed private only) is left unpinned
+        return request, False
+    pinned = request.url.copy_with(host=address)
     routing = getattr(http, "_transport_for_url", None)
     direct = getattr(http, "_transport", None)
     if routing is None or direct is None or routing(request.url) is not direct or routing(pinned) is not direct:
-        return request
+        return request, False
     host = request.url.raw_host.decode("ascii")  # the IDNA form (xn--...), as it goes in SNI and Host
     request.url = pinned
     request.headers["connection"] = "close"
     if pinned.scheme == "https":
         request.extensions = {**request.extensions, "sni_hostname": host}
-    return request
+    return request, True
 
 
 def drive_sync(operation: Generator[Any, Any, T], client: Callable[[], httpx2.Client],
@@ -89,10 +91,17 @@ def drive_sync(operation: Generator[Any, Any, T], client: Callable[[], httpx2.Cl
                     reply = []
             elif isinstance(action, Open):
                 http = client()
-                try:
-                    response = http.send(_request(http, action), stream=True)
-                except httpx2.TransportError as error:
-                    reply = _failure(error)
+                response = None
+                for address in action.addresses or (None,):
+                    request, pinned = _request(http, action, address)
+                    try:
+                        response = http.send(request, stream=True)
+                        break
+                    except httpx2.TransportError as error:
+                        reply = _failure(error)
+                        if not pinned or reply.connected:  # only an unmade pinned connection tries the next
+                            break
+                if response is None:
                     continue
                 opened.append(response)
                 headers = {key.lower(): value for key, value in response.headers.items()}
@@ -138,10 +147,17 @@ async def drive_async(operation: Generator[Any, Any, T], client: Callable[[], ht
                     reply = []
             elif isinstance(action, Open):
                 http = client()
-                try:
-                    response = await http.send(_request(http, action), stream=True)
-                except httpx2.TransportError as error:
-                    reply = _failure(error)
+                response = None
+                for address in action.addresses or (None,):
+                    request, pinned = _request(http, action, address)
+                    try:
+                        response = await http.send(request, stream=True)
+                        break
+                    except httpx2.TransportError as error:
+                        reply = _failure(error)
+                        if not pinned or reply.connected:
+                            break
+                if response is None:
                     continue
                 opened.append(response)
                 headers = {key.lower(): value for key, value in response.headers.items()}

@@ -62,7 +62,13 @@ def to_httpx(client: httpx2.Client | httpx2.AsyncClient, request: WireRequest,
     first attempt of a call, with 599.99 s left of a 600 s deadline, keeps the client's own timeouts).
     """
     kwargs: dict[str, Any] = {"headers": request.headers, "params": request.params or None}
-    if timeout is not None and timeout < _NO_DEADLINE:
+    if timeout == _NO_DEADLINE:  # no deadline: only the client's connect timeout, or all of its own
+        configured = client.timeout
+        if extend and (configured.read, configured.write, configured.pool) != (None, None, None):
+            import httpx2
+
+            kwargs["timeout"] = httpx2.Timeout(None, connect=configured.connect)
+    elif timeout is not None:
         configured = client.timeout
         phases = (configured.connect, configured.read, configured.write, configured.pool)
         longer = extend and any(phase is not None and phase < timeout - _CAP_SLACK for phase in phases[1:])

@@ -134,6 +134,8 @@ class JobHandle:
     - ``index`` / ``n`` / ``seed``: which call of a fan-out the job is — its position, its image count and its
       seed (``seed + index × images per call``). Set by the engine, not by adapters, so that resuming a
       fan-out after a crash can ask again for exactly the calls that were never submitted.
+    - ``profile``: the config profile it was submitted through (set by the client), so that ``resume`` polls
+      the profile's ``base_url`` with its key; None for ``adapter:model`` calls.
     """
 
     adapter: str
@@ -143,17 +145,18 @@ class JobHandle:
     index: int = 0
     n: int = 1
     seed: int | None = None
+    profile: str | None = None
 
     def to_json(self) -> str:
         return _json.dumps({"adapter": self.adapter, "model": self.model, "job_id": self.job_id,
-                            "data": dict(self.data), "index": self.index, "n": self.n, "seed": self.seed},
-                           sort_keys=True)
+                            "data": dict(self.data), "index": self.index, "n": self.n, "seed": self.seed,
+                            "profile": self.profile}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> JobHandle:
         raw = _json.loads(text)
         return cls(raw["adapter"], raw["model"], raw["job_id"], raw.get("data", {}), index=raw.get("index", 0),
-                   n=raw.get("n", 1), seed=raw.get("seed"))
+                   n=raw.get("n", 1), seed=raw.get("seed"), profile=raw.get("profile"))
 
 
 @dataclass(slots=True)

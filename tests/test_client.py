@@ -17,6 +17,7 @@ from conftest import (
     Harness,
     error_reply,
     images_reply,
+    job_done_reply,
     reply,
 )
 
@@ -552,3 +553,81 @@ def test_result_ids_do_not_follow_the_users_random_seed() -> None:
         random.seed(7)
         second = client.generate("a fox", provider="local:placeholder", size="64x64").uid
     assert first != second
+
+
+POLL_THEN_SYNC = {"providers": {"first": {"model": "fake-test:poll-model", "base_url": "http://first.test",
+                                          "fallbacks": ["second"]},
+                                "second": {"model": "fake-test:sync-model", "base_url": "http://second.test"}},
+                  "default": "first"}
+
+
+def test_a_fan_out_with_one_paid_job_still_running_does_not_fall_back() -> None:
+    """n=2 on a one-image-per-call poll model: call 0 fails at submit (nothing paid), call 1 is submitted and
+    its polling is rate limited. No fallback (job-8 would be paid twice); the raised error carries job-8 and
+    notes the other call's failure."""
+    calls: list[tuple[str, str]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append((request.method, request.url.host))
+        if request.url.host != "first.test":
+            return images_reply()(request)
+        if request.method == "POST":
+            if json.loads(request.content)["seed"] == 7:
+                return httpx2.Response(503, json={"error": {"message": "down"}})
+            return httpx2.Response(200, json={"id": "job-8", "status": "queued"})
+        return httpx2.Response(429, headers={"retry-after": "600"}, json={"error": {"message": "slow"}})
+
+    with imgsdk.Client(POLL_THEN_SYNC, transport=httpx2.MockTransport(handler), sleep=lambda _: None,
+                       max_retries=0) as client, pytest.raises(imgsdk.RateLimitError) as caught:
+        client.generate("a fox", n=2, seed=7)
+    assert all(host == "first.test" for _, host in calls)
+    assert caught.value.job.job_id == "job-8" and caught.value.job.profile == "first"
+    assert any("ServiceUnavailableError: down" in note for note in caught.value.__notes__)
+
+
+def test_a_poll_that_times_out_keeps_the_job_and_resume_finds_the_profile() -> None:
+    """Polls time out at the transport: the job was never cancelled, so no fallback; error.job resumes through
+    the profile it was submitted with (its base_url), not the adapter's default service."""
+    calls: list[tuple[str, str]] = []
+    polls_fail = [True]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append((request.method, request.url.host))
+        if request.url.host != "first.test":
+            return images_reply()(request)
+        if request.method == "POST":
+            return httpx2.Response(200, json={"id": "job-1", "status": "queued"})
+        if polls_fail[0]:
+            raise httpx2.ReadTimeout("timed out", request=request)
+        return job_done_reply()(request)
+
+    with imgsdk.Client(POLL_THEN_SYNC, transport=httpx2.MockTransport(handler), sleep=lambda _: None) as client:
+        with pytest.raises(imgsdk.ProviderTimeoutError) as caught:
+            client.generate("a fox", seed=7)
+        assert all(host == "first.test" for _, host in calls) and ("DELETE", "first.test") not in calls
+        assert caught.value.job.job_id == "job-1" and not caught.value.job_cancelled
+        polls_fail[0] = False
+        result = client.resume(caught.value.job)
+    assert len(result.images) == 1 and result.profile == "first"
+    assert calls[-1] == ("GET", "first.test")
+
+
+def test_a_job_cancelled_at_the_deadline_does_fall_back(fake_time: Any) -> None:
+    """The deadline passed while the job was pending: it is cancelled (DELETE), and the fallback serves."""
+    calls: list[tuple[str, str]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append((request.method, request.url.host))
+        if request.url.host != "first.test":
+            return images_reply()(request)
+        if request.method == "POST":
+            return httpx2.Response(200, json={"id": "job-1", "status": "queued"})
+        return httpx2.Response(200, json={"id": "job-1", "status": "queued"})  # never finishes
+
+    with imgsdk.Client(POLL_THEN_SYNC, transport=httpx2.MockTransport(handler), sleep=fake_time.sleep,
+                       clock=fake_time.clock, timeout=5) as client:
+        result = client.generate("a fox", seed=7)
+    assert ("DELETE", "first.test") in calls and calls[-1] == ("POST", "second.test")
+    assert result.profile == "second"
+    [fallback] = [w for w in result.warnings if w.code == "fallback"]
+    assert "ProviderTimeoutError" in fallback.message

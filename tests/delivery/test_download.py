@@ -126,6 +126,27 @@ def test_an_address_that_refuses_connections_is_skipped_within_the_attempt() -> 
     assert seen == ["93.184.215.14", "93.184.215.15"]
 
 
+def test_an_unpinned_request_is_sent_once_whatever_the_number_of_addresses() -> None:
+    """Routed through a mounted transport (as through a proxy), the URL is not pinned: a failed connection is
+    one failure, not one per checked address."""
+    import httpx2
+
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(str(request.url))
+        raise httpx2.ConnectError("connection refused")
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.215.14", "93.184.215.15", "93.184.215.16"]
+
+    with httpx2.Client(mounts={"https://": httpx2.MockTransport(handler)}) as http, \
+            imgsdk.Client({}, http_client=http, resolver=resolver, sleep=no_sleep, max_retries=0) as c, \
+            pytest.raises(ServiceUnavailableError):
+        c.fetch("https://images.example.com/x.png")
+    assert seen == ["https://images.example.com/x.png"]
+
+
 @pytest.mark.parametrize(("address", "expected"), [
     ("93.184.215.14", "https://93.184.215.14/a/b.png?sig=1"),
     ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/a/b.png?sig=1"),
@@ -138,8 +159,9 @@ def test_a_pinned_https_request_keeps_the_name_for_tls_and_host(address: str, ex
     from imgsdk.wire import WireRequest
 
     with httpx2.Client() as http:
-        request = _request(http, Open(WireRequest("GET", "https://cdn.example.com/a/b.png?sig=1"), address=address))
-        plain = _request(http, Open(WireRequest("GET", "https://cdn.example.com/a/b.png?sig=1")))
+        request, pinned = _request(http, Open(WireRequest("GET", "https://cdn.example.com/a/b.png?sig=1")), address)
+        plain, unpinned = _request(http, Open(WireRequest("GET", "https://cdn.example.com/a/b.png?sig=1")), None)
+    assert pinned and not unpinned
     assert str(request.url) == expected
     assert request.headers["host"] == "cdn.example.com"
     assert request.extensions["sni_hostname"] == "cdn.example.com"  # SNI and certificate check use the name
@@ -156,12 +178,13 @@ def test_no_pin_where_a_proxy_or_mount_routes_the_url_and_idna_names_in_sni() ->
     from imgsdk.streaming import _request
     from imgsdk.wire import WireRequest
 
-    open_ = Open(WireRequest("GET", "https://cdn.example.com/a.png"), address="93.184.215.14")
+    open_ = Open(WireRequest("GET", "https://cdn.example.com/a.png"), addresses=("93.184.215.14",))
     with httpx2.Client(mounts={"https://cdn.example.com": httpx2.HTTPTransport()}) as routed:
-        request = _request(routed, open_)
+        request, pinned = _request(routed, open_, "93.184.215.14")
+    assert not pinned
     assert str(request.url) == "https://cdn.example.com/a.png" and "sni_hostname" not in request.extensions
     with httpx2.Client() as http:
-        idn = _request(http, Open(WireRequest("GET", "https://straße.example/a.png"), address="93.184.215.14"))
+        idn, _ = _request(http, Open(WireRequest("GET", "https://straße.example/a.png")), "93.184.215.14")
     assert idn.extensions["sni_hostname"] == "xn--strae-oqa.example"
     assert idn.headers["host"] == "xn--strae-oqa.example"
 
