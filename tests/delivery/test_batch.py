@@ -167,8 +167,9 @@ def test_a_resumed_fan_out_asks_again_only_for_the_seeds_never_submitted(tmp_pat
     ([{"seed": 101, "n": 1}], 3, [(1, 100), (2, 102)]),                  # call 1 of four done: 100, then 102-103
     ([{"seed": 100, "n": 1}, {"seed": 101, "n": 1}], 2, [(2, 102)]),    # a 1-per-call fallback's jobs
     ([{"seed": 100, "n": 2}], 2, [(2, 102)]),                            # one call of 2 images done
-    ([{"seed": 100, "n": 1}], 2, [(2, 100)]),   # 3 slots uncovered but 2 images missing: the count, as before
-    ([{"seed": None, "n": 1}], 3, [(3, 100)]),  # no seed recorded: the count, as before
+    ([{"seed": 100, "n": 2}], 3, [(3, 102)]),   # 2 slots covered, 1 image came back: from the next slot
+    ([{"seed": 100, "n": 1}, {"seed": 100, "n": 1}], 3, [(3, 101)]),  # the same job twice: no slot twice
+    ([{"seed": None, "n": 1}], 3, [(3, 100)]),  # an older manifest without seeds: the count
 ])
 def test_resume_asks_for_the_seed_slots_no_job_covers(jobs: list[dict[str, Any]], missing: int,
                                                        asked: list[tuple[int, int]]) -> None:
@@ -177,7 +178,19 @@ def test_resume_asks_for_the_seed_slots_no_job_covers(jobs: list[dict[str, Any]]
 
     item = Item("x", 1, "a fox", {"n": 4, "seed": 100})
     runner = _Runner(None, None, Path("."), None, {})  # type: ignore[arg-type]
-    assert [(options["n"], options["seed"]) for options in runner._still_wanted(item, jobs, missing)] == asked
+    wanted = runner._still_wanted(item, jobs, missing, 4, 100)
+    assert [(options["n"], options["seed"]) for options in wanted] == asked
+
+
+def test_resume_takes_n_and_seed_from_the_profile_when_the_line_has_none() -> None:
+    from imgsdk.cli.batch import Item, _Runner
+
+    client = imgsdk.Client({"providers": {"p": {"model": "local:placeholder", "n": 3, "seed": 42}},
+                            "default": "p"})
+    runner = _Runner(client, None, Path("."), None, {})  # type: ignore[arg-type]
+    assert runner._effective(Item("x", 1, "a fox", {}), None) == (3, 42)
+    assert runner._effective(Item("x", 1, "a fox", {"n": 2}), "p") == (2, 42)
+    assert runner._still_wanted(Item("x", 1, "a fox", {}), [{"seed": 42, "n": 1}], 2, 3, 42) == [{"n": 2, "seed": 43}]
 
 
 def test_b64_answers_use_base64_in_the_batch_too(tmp_path: Path) -> None:
