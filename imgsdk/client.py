@@ -244,11 +244,9 @@ class AsyncClient(BaseClient):
         if limits.bucket is not None:
             operation = throttled(operation, limits.bucket)
         if not limits.gated:
-            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer,
-                                     extend=self._own_http)
+            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer, extend=self._own_http)
         async with limits.aslot():
-            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer,
-                                     extend=self._own_http)
+            return await drive_async(operation, adapter, self._client, self._sleep, limits.pacer, extend=self._own_http)
 
     async def _stream_image(self, target: Target, image_ref: ImageRef, url: str, sink: BinaryIO) -> Downloaded:
         image = image_ref()
