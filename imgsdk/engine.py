@@ -1,4 +1,5 @@
-"""Send, retry, poll and fetch — written once, as generators, for sync and async alike.
+"""Send, retry and poll — written once, as generators, for sync and async alike. (Image downloads, with their
+safety rules, are :mod:`imgsdk.download`'s generator, on the same :class:`Sleep` and backoff.)
 
 Each operation here is a generator that *yields actions* (:class:`Send` a wire request, :class:`Sleep`) and
 *receives* results (a :class:`~imgsdk.adapter.WireResponse` or a :class:`TransportFailure`). The sync client
@@ -16,11 +17,9 @@ import functools
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from .adapter import Adapter, Endpoint, Images, JobHandle, Pending, WireRequest, WireResponse
 from .errors import (
-    ImageExpiredError,
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
@@ -28,7 +27,7 @@ from .errors import (
 )
 from .request import PreparedRequest
 
-__all__ = ["RetrySettings", "Send", "Sleep", "TransportFailure", "fetch", "generate_call", "resume_job"]
+__all__ = ["RetrySettings", "Send", "Sleep", "TransportFailure", "generate_call", "resume_job"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,36 +281,3 @@ def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generato
         yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")
         sent = True
     return sent
-
-
-def fetch(url: str, settings: RetrySettings, expires_at: Any = None,
-          headers: dict[str, str] | None = None) -> Generator[Action, Reply, bytes]:
-    """GET an image URL into memory, retrying transient failures (the first API's fetch, kept for its callers).
-
-    The clients no longer use it: they download through :func:`imgsdk.download.download`, which also refuses
-    unsafe addresses and schemes, re-checks redirects, caps the size, checks that the bytes are an image and
-    streams to a file. This generator does none of that; prefer the clients' ``fetch``.
-    """
-    import datetime as dt
-
-    request = WireRequest("GET", url, headers=dict(headers or {}))
-    attempt = 0
-    while True:
-        attempt += 1
-        reply = yield Send(request, "fetch")
-        assert reply is not None
-        if isinstance(reply, WireResponse) and reply.status < 400:
-            return reply.content
-        expired = (isinstance(reply, WireResponse) and reply.status in (403, 404) and expires_at is not None
-                   and dt.datetime.now(dt.UTC) >= expires_at)
-        if expired:
-            raise ImageExpiredError(
-                f"the image URL expired at {expires_at.isoformat()} (providers delete images after a while): "
-                "save images as soon as they arrive (result.save() or persist_to)",
-                expired_at=expires_at.isoformat(), status=reply.status if isinstance(reply, WireResponse) else None)
-        transient = isinstance(reply, TransportFailure) or reply.status in (408, 429) or reply.status >= 500
-        if not transient or attempt > settings.max_retries:
-            status = reply.status if isinstance(reply, WireResponse) else None
-            raise ServiceUnavailableError(f"could not download the image ({status or reply}) from {url[:80]}",
-                                          status=status)
-        yield Sleep(_backoff(attempt, settings))

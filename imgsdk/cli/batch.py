@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from imgsdk.cli.batch_manifest import MANIFEST as MANIFEST  # re-exported: `from imgsdk.cli.batch import MANIFEST`
-from imgsdk.cli.batch_manifest import Manifest, _state
+from imgsdk.cli.batch_manifest import Manifest, _state, effective_n_and_seed, still_wanted
 from imgsdk.errors import ConfigError, ImgSDKError
 
 __all__ = ["Item", "Manifest", "read_items", "run_batch"]
@@ -192,13 +192,15 @@ class _Runner:
             results.append(self.client.resume(handle, persist_to=self.out,
                                               filename_template=f"{stem}_r{number}_{{index}}.{{ext}}"))
             images += results[-1].images
-        wanted, seed = self._effective(item, provider)
+        config = self.client.config
+        profile = config.profiles.get(provider or config.default or "")
+        wanted, seed = effective_n_and_seed(item.options, profile.defaults if profile is not None else {})
         if len(images) < wanted or not results:
             def submitted(handle: JobHandle) -> None:
                 self.manifest.write({"id": item.id, "line": item.line, "status": "submitted",
                                      "job": json.loads(handle.to_json())})
 
-            for number, options in enumerate(self._still_wanted(item, jobs, wanted - len(images), wanted, seed)):
+            for number, options in enumerate(still_wanted(item.options, jobs, wanted - len(images), wanted, seed)):
                 if self.args.strict:
                     options["on_unsupported"] = "strict"
                 results.append(self.client.generate(
@@ -215,42 +217,6 @@ class _Runner:
                   "cost_usd": None if None in costs else round(sum(c or 0.0 for c in costs), 6)}
         self.manifest.write(record)
         return record
-
-    def _effective(self, item: Item, provider: str | None) -> tuple[int, int | None]:
-        """The line's ``n`` and ``seed``, else its profile's (what the request will really use)."""
-        config = self.client.config
-        profile = config.profiles.get(provider or config.default or "")
-        defaults = profile.defaults if profile is not None else {}
-        n = item.options.get("n", defaults.get("n"))
-        seed = item.options.get("seed", defaults.get("seed"))
-        return (n if isinstance(n, int) and n > 0 else 1), (seed if isinstance(seed, int) else None)
-
-    def _still_wanted(self, item: Item, jobs: list[dict[str, Any]], missing: int, wanted: int,
-                      seed: int | None) -> list[dict[str, Any]]:
-        """The generate options that ask for what the resumed jobs do not cover.
-
-        Nothing resumed: the line as it is. With a seed (the line's or its profile's), image *i* has seed slot
-        ``seed + i`` (a fan-out gives call *k* the seed of its first image), and a resumed job covers ``n`` slots
-        from its own seed: each run of slots no job covers is asked for with its first seed, so a resumed line
-        ends with the images it would have had without the crash, not repeats of seeds already paid for. When
-        the slots do not add up (a job returned fewer images than it covers), the missing count is asked for
-        from the slot after the last one covered. Without a seed, or with jobs recorded without their call
-        (an older manifest), the missing count.
-        """
-        if not jobs:
-            return [dict(item.options)]
-        if seed is None or any(job.get("seed") is None for job in jobs):
-            return [dict(item.options, n=missing)]
-        covered = {slot for job in jobs for slot in range(job["seed"], job["seed"] + int(job.get("n", 1)))}
-        runs: list[list[int]] = []
-        for slot in (slot for slot in range(seed, seed + wanted) if slot not in covered):
-            if runs and runs[-1][-1] == slot - 1:
-                runs[-1].append(slot)
-            else:
-                runs.append([slot])
-        if sum(len(run) for run in runs) != missing:
-            return [dict(item.options, n=missing, seed=max(covered) + 1)]
-        return [dict(item.options, n=len(run), seed=run[0]) for run in runs]
 
 
 def run_batch(args: argparse.Namespace, *, client: Any = None) -> int:

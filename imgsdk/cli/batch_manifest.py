@@ -2,7 +2,8 @@
 
 It holds the file name, :class:`Manifest` (each record written, flushed and fsync'd before the next, so a crash
 leaves every finished line intact; a torn last line is skipped on reading) and the reading of a manifest back
-into the state ``--resume`` needs (ids done, jobs submitted but not finished). It is separate from
+into the state ``--resume`` needs (ids done, jobs submitted but not finished), and what a resumed line must still
+ask for (:func:`still_wanted`). It is separate from
 :mod:`imgsdk.cli.batch` because durability on disk is its own concern, independent of parsing the batch file
 and running the requests; :mod:`imgsdk.cli.batch` imports ``MANIFEST`` and :class:`Manifest` back and still
 exports them, so ``from imgsdk.cli.batch import MANIFEST, Manifest`` keeps working.
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["MANIFEST", "Manifest"]
+__all__ = ["MANIFEST", "Manifest", "effective_n_and_seed", "still_wanted"]
 
 MANIFEST = "manifest.jsonl"
 
@@ -67,3 +68,38 @@ def _state(path: Path) -> tuple[set[str], dict[str, list[dict[str, Any]]]]:
         elif status == "submitted" and isinstance(record.get("job"), dict):
             jobs.setdefault(ident, []).append(record["job"])
     return done, jobs
+
+
+def effective_n_and_seed(options: dict[str, Any], defaults: Any) -> tuple[int, int | None]:
+    """A line's ``n`` and ``seed``, else its profile's defaults (what the request will really use)."""
+    n = options.get("n", defaults.get("n"))
+    seed = options.get("seed", defaults.get("seed"))
+    return (n if isinstance(n, int) and n > 0 else 1), (seed if isinstance(seed, int) else None)
+
+
+def still_wanted(options: dict[str, Any], jobs: list[dict[str, Any]], missing: int, wanted: int,
+                 seed: int | None) -> list[dict[str, Any]]:
+    """The generate options that ask for what a line's resumed jobs do not cover.
+
+    Nothing resumed: the line as it is. With a seed (the line's or its profile's), image *i* has seed slot
+    ``seed + i`` (a fan-out gives call *k* the seed of its first image), and a resumed job covers ``n`` slots
+    from its own seed: each run of slots no job covers is asked for with its first seed, so a resumed line ends
+    with the images it would have had without the crash, not repeats of seeds already paid for. When the slots
+    do not add up (a job returned fewer images than it covers), the missing count is asked for from the slot
+    after the last one covered. Without a seed, or with jobs recorded without their call (an older manifest),
+    the missing count.
+    """
+    if not jobs:
+        return [dict(options)]
+    if seed is None or any(job.get("seed") is None for job in jobs):
+        return [dict(options, n=missing)]
+    covered = {slot for job in jobs for slot in range(job["seed"], job["seed"] + int(job.get("n", 1)))}
+    runs: list[list[int]] = []
+    for slot in (slot for slot in range(seed, seed + wanted) if slot not in covered):
+        if runs and runs[-1][-1] == slot - 1:
+            runs[-1].append(slot)
+        else:
+            runs.append([slot])
+    if sum(len(run) for run in runs) != missing:
+        return [dict(options, n=missing, seed=max(covered) + 1)]
+    return [dict(options, n=len(run), seed=run[0]) for run in runs]

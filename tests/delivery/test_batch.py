@@ -174,23 +174,19 @@ def test_a_resumed_fan_out_asks_again_only_for_the_seeds_never_submitted(tmp_pat
 def test_resume_asks_for_the_seed_slots_no_job_covers(jobs: list[dict[str, Any]], missing: int,
                                                        asked: list[tuple[int, int]]) -> None:
     """A line of n=4 with seed 100: image i has seed slot 100 + i."""
-    from imgsdk.cli.batch import Item, _Runner
+    from imgsdk.cli.batch_manifest import still_wanted
 
-    item = Item("x", 1, "a fox", {"n": 4, "seed": 100})
-    runner = _Runner(None, None, Path("."), None, {})  # type: ignore[arg-type]
-    wanted = runner._still_wanted(item, jobs, missing, 4, 100)
+    wanted = still_wanted({"n": 4, "seed": 100}, jobs, missing, 4, 100)
     assert [(options["n"], options["seed"]) for options in wanted] == asked
 
 
 def test_resume_takes_n_and_seed_from_the_profile_when_the_line_has_none() -> None:
-    from imgsdk.cli.batch import Item, _Runner
+    from imgsdk.cli.batch_manifest import effective_n_and_seed, still_wanted
 
-    client = imgsdk.Client({"providers": {"p": {"model": "local:placeholder", "n": 3, "seed": 42}},
-                            "default": "p"})
-    runner = _Runner(client, None, Path("."), None, {})  # type: ignore[arg-type]
-    assert runner._effective(Item("x", 1, "a fox", {}), None) == (3, 42)
-    assert runner._effective(Item("x", 1, "a fox", {"n": 2}), "p") == (2, 42)
-    assert runner._still_wanted(Item("x", 1, "a fox", {}), [{"seed": 42, "n": 1}], 2, 3, 42) == [{"n": 2, "seed": 43}]
+    assert effective_n_and_seed({}, {"n": 3, "seed": 42}) == (3, 42)
+    assert effective_n_and_seed({"n": 2}, {"n": 3, "seed": 42}) == (2, 42)
+    assert effective_n_and_seed({}, {}) == (1, None)
+    assert still_wanted({}, [{"seed": 42, "n": 1}], 2, 3, 42) == [{"n": 2, "seed": 43}]
 
 
 def test_b64_answers_use_base64_in_the_batch_too(tmp_path: Path) -> None:
