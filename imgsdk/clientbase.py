@@ -246,7 +246,10 @@ class BaseClient:
     def _resumed(self, handle: JobHandle | str, provider: str | None) -> tuple[JobHandle, Target]:
         """The job to resume (a handle or its JSON) and its target (its model, retired or unknown alike)."""
         job = JobHandle.from_json(handle) if isinstance(handle, str) else handle
-        profile = job.profile if job.profile in self._config.profiles else None  # its base_url and key
+        # The profile the job went through (its base_url and key), if this config still has it for that adapter:
+        # a same-named profile of another provider must not lend its key to this job's polls.
+        named = self._config.profiles.get(job.profile) if job.profile else None
+        profile = job.profile if named is not None and named.adapter == job.adapter else None
         return job, self.target(provider or profile or f"{job.adapter}:{job.model}", allow_unknown_model=True,
                                 allow_retired=True)
 

@@ -167,11 +167,12 @@ class Delivery:
             # A paid job still running comes first (its error carries the handle to resume); the other calls'
             # failures are noted on it, each with its job when it has one.
             first = next((error for error in failed if error.job is not None), failed[0])
+            first.jobs = tuple(error.job for error in failed if error.job is not None)
             for other in failed:
                 if other is not first:
-                    job = f" (resume its job with client.resume({other.job.to_json()!r}))" if other.job else ""
+                    job = f" (its job is in error.jobs: {other.job.job_id})" if other.job else ""
                     first.add_note(f"imgsdk: another call of this request failed too{job}: "
-                                   f"{type(other).__name__}: {other}")
+                                   f"{type(other).__name__}: {other.detail}")
             self._raise(first)
         result = assemble(the_plan, outcomes, BOUND)
         served = the_plan.target.reference + (f" (profile {result.profile})" if result.profile else "")

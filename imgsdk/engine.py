@@ -154,8 +154,11 @@ def send_with_retry(adapter: Adapter, request: WireRequest, purpose: str, settin
             attempt += 1
         within = paced <= settings.max_paced_waits if pacing else attempt <= settings.max_retries
         wait = _backoff(attempt, settings) if hint is None else max(0.0, hint)
-        if not (within and _should_retry(adapter, request, reply)) or settings.clock() + wait > deadline:
-            raise _final_error(adapter, reply, call, purpose)
+        retryable = _should_retry(adapter, request, reply)
+        if not (within and retryable) or settings.clock() + wait > deadline:
+            error = _final_error(adapter, reply, call, purpose)
+            error.settled = not retryable  # the provider's final word, not a failure that outlasted the retries
+            raise error
         yield Sleep(wait)
 
 
@@ -254,6 +257,8 @@ def _poll(adapter: Adapter, outcome: Images | Pending, call: PreparedRequest | N
         try:
             response = yield from send_with_retry(adapter, request, "poll", settings.for_polling(), deadline, call)
         except (RateLimitError, ServiceUnavailableError, ProviderTimeoutError) as error:
+            if error.settled:  # a definitive answer about the job (fal: the app failed), not lost contact
+                raise
             raise _still_running(error, handle) from None
         outcome = adapter.parse_poll(response, handle, call)
         if isinstance(outcome, Pending) and outcome.handle is not handle:
@@ -273,11 +278,12 @@ def _still_running(error: ProviderError, handle: JobHandle) -> ProviderError:
 
 
 def _cancel(adapter: Adapter, handle: JobHandle, endpoint: Endpoint) -> Generator[Action, Reply, bool]:
-    """Ask the provider to cancel ``handle``; whether it could be asked (the answer is not waited on)."""
+    """Ask the provider to cancel ``handle``; whether it accepted (the last cancel request answered < 400)."""
     requests = adapter.cancel_request(handle, endpoint)
-    sent = False
+    cancelled = False
     for request in [requests] if isinstance(requests, WireRequest) else requests or []:
-        # best effort: the timeout error is raised whatever the answer
-        yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")
-        sent = True
-    return sent
+        # best effort: the timeout error is raised whatever the answer; only an accepted cancel counts (a refused
+        # one — fal after the job started, a 409 — leaves the job running, and paid for)
+        reply = yield Send(keep_credentials_home(adapter, endpoint, request), "cancel")
+        cancelled = isinstance(reply, WireResponse) and reply.status < 400
+    return cancelled

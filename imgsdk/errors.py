@@ -121,12 +121,16 @@ class ProviderError(ImgSDKError):
     ``job`` is the :class:`~imgsdk.adapter.JobHandle` of a submitted (paid) job that was still running when
     contact was lost (polling hit a rate limit, an outage or the deadline): ``client.resume(error.job)``
     finishes it without paying again. None otherwise. ``job_cancelled``: the deadline passed and the provider
-    was asked to cancel the job.
+    accepted to cancel the job. ``jobs``: every such job of the request, when several calls of a fan-out lost
+    contact with theirs (``job`` is the first). ``settled``: the provider's final word (not retryable), as
+    opposed to a failure that outlasted the retries.
     """
 
     exit_code = 4
     job: Any = None
     job_cancelled: bool = False
+    jobs: tuple[Any, ...] = ()
+    settled: bool = False
 
     def __init__(self, message: str, *, adapter: str | None = None, model: str | None = None,
                  status: int | None = None, request_id: str | None = None, code: str | None = None,

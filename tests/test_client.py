@@ -631,3 +631,71 @@ def test_a_job_cancelled_at_the_deadline_does_fall_back(fake_time: Any) -> None:
     assert result.profile == "second"
     [fallback] = [w for w in result.warnings if w.code == "fallback"]
     assert "ProviderTimeoutError" in fallback.message
+
+
+def test_a_refused_cancel_keeps_the_job_and_does_not_fall_back(fake_time: Any) -> None:
+    """The deadline passed and the provider refused the cancel (409): the job runs on, paid for. No fallback."""
+    calls: list[tuple[str, str]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append((request.method, request.url.host))
+        if request.url.host != "first.test":
+            return images_reply()(request)
+        if request.method == "DELETE":
+            return httpx2.Response(409, json={"error": {"message": "already running"}})
+        return httpx2.Response(200, json={"id": "job-1", "status": "queued"})
+
+    with imgsdk.Client(POLL_THEN_SYNC, transport=httpx2.MockTransport(handler), sleep=fake_time.sleep,
+                       clock=fake_time.clock, timeout=5) as client, \
+            pytest.raises(imgsdk.ProviderTimeoutError) as caught:
+        client.generate("a fox", seed=7)
+    assert ("DELETE", "first.test") in calls and ("POST", "second.test") not in calls
+    assert caught.value.job.job_id == "job-1" and not caught.value.job_cancelled
+
+
+def test_a_final_answer_while_polling_is_not_a_job_to_resume() -> None:
+    """A 5xx the provider marks as final (x-should-retry: false; fal's failed app) settles the job: no handle
+    on the error, and the fallback may serve."""
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.host != "first.test":
+            return images_reply()(request)
+        if request.method == "POST":
+            return httpx2.Response(200, json={"id": "job-1", "status": "queued"})
+        return httpx2.Response(500, headers={"x-should-retry": "false"}, json={"error": {"message": "app failed"}})
+
+    with imgsdk.Client(POLL_THEN_SYNC, transport=httpx2.MockTransport(handler), sleep=lambda _: None) as client:
+        result = client.generate("a fox", seed=7)
+    assert result.profile == "second"
+
+
+def test_two_jobs_still_running_are_both_on_the_error() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "POST":
+            seed = json.loads(request.content)["seed"]
+            return httpx2.Response(200, json={"id": f"job-{seed}", "status": "queued"})
+        return httpx2.Response(429, headers={"retry-after": "600"}, json={"error": {"message": "slow"}})
+
+    config = {"providers": {"first": {"model": "fake-test:poll-model", "base_url": "http://first.test"}},
+              "default": "first"}
+    with imgsdk.Client(config, transport=httpx2.MockTransport(handler), sleep=lambda _: None) as client, \
+            pytest.raises(imgsdk.RateLimitError) as caught:
+        client.generate("a fox", n=2, seed=7)
+    assert sorted(job.job_id for job in caught.value.jobs) == ["job-7", "job-8"]
+    assert caught.value.job in caught.value.jobs
+
+
+def test_resume_never_lends_a_same_named_profile_of_another_provider_its_key() -> None:
+    """A handle recorded through profile "main" of fake-test, resumed where "main" now is another provider:
+    the job is polled on its adapter's own service, without main's key."""
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append((request.url.host, request.headers.get("authorization")))
+        return job_done_reply()(request)
+
+    config = {"providers": {"main": {"model": "openai:gpt-image-2", "api_key": "sk-OPENAI-SECRET-0123456789"}}}
+    handle = JobHandle("fake-test", "poll-model", "job-1", {"prompt": "a fox"}, profile="main")
+    with imgsdk.Client(config, transport=httpx2.MockTransport(handler), sleep=lambda _: None) as client:
+        result = client.resume(handle)
+    assert len(result.images) == 1 and result.profile is None
+    assert all(host == "fake.test" and "OPENAI" not in str(auth) for host, auth in seen)

@@ -72,8 +72,8 @@ def _state(path: Path) -> tuple[set[str], dict[str, list[dict[str, Any]]]]:
 
 def effective_n_and_seed(options: dict[str, Any], defaults: Any) -> tuple[int, int | None]:
     """A line's ``n`` and ``seed``, else its profile's defaults (what the request will really use)."""
-    n = options.get("n", defaults.get("n"))
-    seed = options.get("seed", defaults.get("seed"))
+    n = options["n"] if options.get("n") is not None else defaults.get("n")  # null: not set, as in a request
+    seed = options["seed"] if options.get("seed") is not None else defaults.get("seed")
     return (n if isinstance(n, int) and n > 0 else 1), (seed if isinstance(seed, int) else None)
 
 

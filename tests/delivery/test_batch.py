@@ -186,6 +186,7 @@ def test_resume_takes_n_and_seed_from_the_profile_when_the_line_has_none() -> No
     assert effective_n_and_seed({}, {"n": 3, "seed": 42}) == (3, 42)
     assert effective_n_and_seed({"n": 2}, {"n": 3, "seed": 42}) == (2, 42)
     assert effective_n_and_seed({}, {}) == (1, None)
+    assert effective_n_and_seed({"seed": None, "n": None}, {"n": 2, "seed": 100}) == (2, 100)  # null: not set
     assert still_wanted({}, [{"seed": 42, "n": 1}], 2, 3, 42) == [{"n": 2, "seed": 43}]
 
 
